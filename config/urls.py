@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.contrib.auth.views import LogoutView
+from django.urls import include, path
+from django.views.generic import TemplateView
+
+from trusts.accounts import ThrottledLoginView
+
+urlpatterns = [
+    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
+    path("accounts/logout/", LogoutView.as_view(), name="logout"),
+    path("accessibility/", TemplateView.as_view(template_name="accessibility.html"), name="accessibility"),
+    path("admin/", admin.site.urls),
+    path("", include("reports.urls")),
+    path("", include("trusts.urls")),
+]

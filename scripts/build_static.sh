@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Compile the NHS.UK frontend CSS and copy its JS and assets into static/dist/.
+# Expects node_modules to be installed already (npm ci).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+src=node_modules/nhsuk-frontend/dist/nhsuk
+out=static/dist
+
+rm -rf "$out"
+mkdir -p "$out/css" "$out/js"
+
+npx sass --pkg-importer=node --style=compressed --no-source-map \
+  static/scss/main.scss "$out/css/main.css"
+
+cp -R "$src/assets" "$out/assets"
+# The source map comes too: hashed static storage follows the sourceMappingURL comment.
+cp "$src/nhsuk-frontend.min.js" "$src/nhsuk-frontend.min.js.map" "$out/js/"
