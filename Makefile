@@ -42,7 +42,8 @@ static/dist/.built: node_modules/.installed scripts/build_static.sh $(wildcard s
 	npm run --silent build
 	touch $@
 
-# Database tables, the cache table, the real organisations and the demo accounts.
+# Database tables and the cache table; then the real organisations, the framework, NHS England's published results
+# (DMA 2024/2025, DSPT, legacy IT), the demo accounts and the 2026 demo cycle. Every step is idempotent.
 setup: install static
 	mkdir -p var
 	$(MANAGE) migrate --no-input
@@ -50,7 +51,10 @@ setup: install static
 
 data:
 	$(MANAGE) load_organisations
+	$(MANAGE) load_frameworks
+	$(MANAGE) import_published
 	$(MANAGE) create_demo_accounts
+	$(MANAGE) load_demo_data
 
 serve:
 	$(MANAGE) runserver $(HOST):$(PORT)

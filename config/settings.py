@@ -78,7 +78,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "trusts.context_processors.membership",
+                "maturity.context_processors.navigation",
             ],
         },
     },
@@ -105,7 +105,7 @@ if REDIS_URL:
 else:
     # The database cache is shared by every process (web, worker), unlike the local-memory cache.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_cache"}}
-    CELERY_BROKER_URL = "memory://"
+    CELERY_BROKER_URL = "memory://localhost/"
     CELERY_RESULT_BACKEND = None
     CELERY_TASK_ALWAYS_EAGER = True
     CELERY_TASK_EAGER_PROPAGATES = True
@@ -119,6 +119,7 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "socket_connect_timeout": 2, "socket_timeout": 5}
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "reports.heartbeat", "schedule": 60.0},
+    "sweep-refresh-marks": {"task": "reports.sweep_refresh_marks", "schedule": 60.0},
 }
 
 # --- Auth -----------------------------------------------------------------------------------------------------

@@ -11,5 +11,6 @@ urlpatterns = [
     path("accessibility/", TemplateView.as_view(template_name="accessibility.html"), name="accessibility"),
     path("admin/", admin.site.urls),
     path("", include("reports.urls")),
+    path("", include("maturity.urls")),
     path("", include("trusts.urls")),
 ]

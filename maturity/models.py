@@ -339,6 +339,16 @@ class Assessment(models.Model):
     def is_editable_status(self):
         return self.status in EDITABLE_STATUSES
 
+    def applicable_domains(self) -> list[Domain]:
+        """The framework's domains for this assessment's care setting, in pillar order."""
+        if self.framework_id is None:
+            return []
+        domains = self.framework.domains.select_related("pillar").order_by("pillar__position", "position")
+        return [domain for domain in domains if domain.applies_to(self.care_setting_id)]
+
+    def indicators(self) -> list[Indicator]:
+        return list(self.framework.indicators.order_by("position")) if self.framework_id else []
+
 
 class DomainAnswer(models.Model):
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="answers")

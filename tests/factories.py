@@ -73,3 +73,109 @@ def reviewer_of(ics, **kwargs):
 
 def analyst(**kwargs):
     return MembershipFactory(role=Role.ANALYST, trust=None, ics=None, **kwargs).user
+
+
+# --- maturity ---------------------------------------------------------------------------------------------------
+
+from maturity.models import (  # noqa: E402 - grouped by app for reading
+    Assessment,
+    Cycle,
+    CycleKind,
+    CycleState,
+    Domain,
+    Framework,
+    FrameworkKind,
+    Indicator,
+    IndicatorType,
+    Pillar,
+)
+
+LEVELS = ["Ad hoc", "Planned", "In place", "Embedded", "Leading"]
+
+
+class FrameworkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Framework
+
+    code = factory.Sequence(lambda n: f"test-framework-{n}")
+    version = "1"
+    kind = FrameworkKind.TRUST
+    name = "Test framework"
+    source_file = "test.yaml"
+    checksum = factory.Sequence(lambda n: f"{n:064d}")
+
+
+class DomainFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Domain
+
+    framework = factory.SubFactory(FrameworkFactory)
+    pillar = factory.LazyFunction(lambda: Pillar.objects.ensure_all() or Pillar.objects.get(code="well_led"))
+    code = factory.Sequence(lambda n: f"D{n:02d}")
+    name = factory.Sequence(lambda n: f"Domain {n}")
+    description = "What this domain covers."
+    levels = LEVELS
+    care_settings = []
+    themes = []
+    weight = 1
+    position = factory.Sequence(lambda n: n)
+
+
+class IndicatorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Indicator
+
+    framework = factory.SubFactory(FrameworkFactory)
+    code = factory.Sequence(lambda n: f"indicator_{n}")
+    name = factory.Sequence(lambda n: f"Indicator {n}")
+    value_type = IndicatorType.PERCENT
+    min_value = 0
+    max_value = 100
+    required = True
+    position = factory.Sequence(lambda n: n)
+
+
+def small_framework(kind=FrameworkKind.TRUST) -> Framework:
+    """Two pillars, three domains (one acute-only), two indicators: enough to exercise every rule."""
+    Pillar.objects.ensure_all()
+    framework = FrameworkFactory(kind=kind)
+    well_led, foundations = Pillar.objects.get(code="well_led"), Pillar.objects.get(code="smart_foundations")
+    DomainFactory(framework=framework, pillar=well_led, code="WL01", name="Board leadership", themes=["workforce"])
+    DomainFactory(framework=framework, pillar=foundations, code="SF01", name="Infrastructure", themes=["legacy_it"])
+    DomainFactory(
+        framework=framework, pillar=foundations, code="SF02", name="Acute EPR", care_settings=["acute"], themes=["epr"]
+    )
+    IndicatorFactory(framework=framework, code="unsupported_devices_pct", name="Devices on unsupported systems")
+    IndicatorFactory(
+        framework=framework,
+        code="epr_supplier",
+        name="EPR supplier",
+        value_type=IndicatorType.CHOICE,
+        choices=["Epic", "Oracle Health (Cerner)", "Other"],
+        required=False,
+    )
+    return framework
+
+
+class CycleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Cycle
+        django_get_or_create = ["year"]
+
+    year = 2026
+    kind = CycleKind.COLLECTED
+    state = CycleState.OPEN
+    trust_framework = factory.LazyFunction(small_framework)
+    ics_framework = factory.LazyFunction(lambda: small_framework(kind=FrameworkKind.ICS))
+
+
+class AssessmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Assessment
+
+    cycle = factory.SubFactory(CycleFactory)
+    trust = factory.SubFactory(TrustFactory)
+    care_setting_id = CareSetting.ACUTE
+    ics = factory.LazyAttribute(lambda a: a.trust.ics)
+    region = factory.LazyAttribute(lambda a: a.ics.region)
+    framework = factory.LazyAttribute(lambda a: a.cycle.trust_framework)

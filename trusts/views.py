@@ -65,8 +65,8 @@ def region_detail(request, code):
     )
 
 
-@login_required
-def ics_detail(request, code):
+def ics_context(request, code) -> dict:
+    """The ICS page's organisation part. The page itself is served by maturity, which adds the assessments."""
     ics = get_object_or_404(ICS.objects.select_related("region"), code=code.upper())
     permissions.require(request.user, permissions.VIEW, ics)
     trusts = Trust.objects.in_ics(ics).prefetch_related("care_settings").order_by("name")
@@ -74,39 +74,31 @@ def ics_detail(request, code):
     located_elsewhere = (
         Trust.objects.open().filter(geographic_ics=ics).exclude(ics=ics).select_related("ics").order_by("name")
     )
-    return render(
-        request,
-        "trusts/ics.html",
-        {
-            "ics": ics,
-            "trusts": [(trust, trust.pk in visible_trust_ids) for trust in trusts],
-            "located_elsewhere": located_elsewhere,
-            "breadcrumbs": [ENGLAND, (ics.region.name, reverse("region", args=[ics.region.code]))],
-        },
-    )
+    return {
+        "ics": ics,
+        "trusts": [(trust, trust.pk in visible_trust_ids) for trust in trusts],
+        "located_elsewhere": located_elsewhere,
+        "breadcrumbs": [ENGLAND, (ics.region.name, reverse("region", args=[ics.region.code]))],
+    }
 
 
-@login_required
-def trust_detail(request, code):
+def trust_context(request, code) -> dict:
+    """The trust page's organisation part. The page itself is served by maturity, which adds the assessments."""
     trust = get_object_or_404(
         Trust.objects.select_related("ics__region", "geographic_ics").prefetch_related("care_settings"),
         code=code.upper(),
     )
     permissions.require(request.user, permissions.VIEW, trust)
     region = trust.ics.region
-    return render(
-        request,
-        "trusts/trust.html",
-        {
-            "trust": trust,
-            "can_view_ics": permissions.can(request.user, permissions.VIEW, trust.ics),
-            "breadcrumbs": [
-                ENGLAND,
-                (region.name, reverse("region", args=[region.code])),
-                (trust.ics.short_name, reverse("ics", args=[trust.ics.code])),
-            ],
-        },
-    )
+    return {
+        "trust": trust,
+        "can_view_ics": permissions.can(request.user, permissions.VIEW, trust.ics),
+        "breadcrumbs": [
+            ENGLAND,
+            (region.name, reverse("region", args=[region.code])),
+            (trust.ics.short_name, reverse("ics", args=[trust.ics.code])),
+        ],
+    }
 
 
 @login_required

@@ -72,6 +72,14 @@ def demo_world(transactional_db):
         call_command("create_demo_accounts", verbosity=0)
 
 
+@pytest.fixture
+def demo_cycle(demo_world):
+    """The framework and the 2026 demo cycle, where lead-r0a finds fresh drafts."""
+    call_command("load_frameworks", verbosity=0)
+    with override_settings(DEBUG=True):
+        call_command("load_demo_data", verbosity=0)
+
+
 def serious_violations(page):
     from axe_playwright_python.sync_playwright import Axe
 

@@ -1,0 +1,27 @@
+"""Who may do what to an assessment, in terms of trusts.permissions: a trust's assessment follows the trust,
+an ICS's own assessment follows the ICS."""
+
+from maturity.models import Assessment
+from trusts import permissions
+
+
+def _organisation(assessment: Assessment):
+    return assessment.ics if assessment.is_ics_assessment else assessment.trust
+
+
+def may_view(user, assessment: Assessment) -> bool:
+    """Entered data is named only to its trust, that trust's ICS reviewers and analysts (published data is public,
+    but pages show it through the organisation pages)."""
+    return permissions.can(user, permissions.VIEW_NAMED, _organisation(assessment))
+
+
+def may_edit(user, assessment: Assessment) -> bool:
+    return permissions.can(user, permissions.EDIT, _organisation(assessment))
+
+
+def may_review(user, assessment: Assessment) -> bool:
+    return permissions.can(user, permissions.REVIEW, _organisation(assessment))
+
+
+def may_reopen(user, assessment: Assessment) -> bool:
+    return permissions.can(user, permissions.MANAGE, None)

@@ -1,0 +1,478 @@
+"""Every write to an assessment goes through one of these functions: the forms, the spreadsheet upload, the API and
+the import commands all call them. Each checks who and what, writes in one transaction, records the audit event
+and marks the summaries for refresh in that same transaction (enqueued after commit, swept if the broker missed it).
+
+The state machine: draft → submitted → (returned → submitted)* → approved; an analyst may re-open an approved
+assessment (back to draft). Only draft and returned assessments can be changed, and only while the cycle is open.
+"""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from maturity import access, audit, refresh
+from maturity.answers import clean_answers, clean_indicators
+from maturity.models import (
+    Assessment,
+    AuditEvent,
+    Cycle,
+    CycleState,
+    DomainAnswer,
+    GapTarget,
+    IndicatorValue,
+    ReviewComment,
+    Source,
+    Status,
+    TargetKind,
+    Theme,
+)
+from trusts import permissions
+from trusts.models import CareSetting, Trust
+
+
+class ActionError(Exception):
+    """A refusal the person can act on; the message says what and why."""
+
+
+class WrongState(ActionError):
+    def __init__(self, assessment: Assessment, action: str):
+        self.assessment = assessment
+        super().__init__(
+            f"This assessment is {assessment.get_status_display().lower()} in a cycle that is "
+            f"{assessment.cycle.get_state_display().lower()}: it cannot be {action} now."
+        )
+
+
+class Conflict(ActionError):
+    """Someone changed the assessment since this person loaded it. `changes` says what, by whom and when."""
+
+    def __init__(self, assessment: Assessment, since: int):
+        self.assessment = assessment
+        self.changes = list(
+            AuditEvent.objects.filter(assessment=assessment, version__gt=since).select_related("actor").order_by("at")
+        )
+        super().__init__(
+            "Someone else changed this assessment after you opened it, so your changes were not saved: "
+            + "; ".join(f"{event.actor or 'the system'} – {event.summary}" for event in self.changes)
+        )
+
+
+class Invalid(ActionError):
+    """Input that does not pass validation. `errors` maps a field key to its message (see maturity.answers)."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("; ".join(errors.values()))
+
+
+class Incomplete(ActionError):
+    def __init__(self, missing: list[str]):
+        self.missing = missing
+        super().__init__(f"Answer everything before submitting. Still to answer: {', '.join(missing)}")
+
+
+@dataclass(frozen=True)
+class Comment:
+    text: str
+    domain_code: str = ""
+
+
+def _locked(assessment: Assessment) -> Assessment:
+    return (
+        Assessment.objects.select_for_update()
+        .select_related("cycle", "framework", "trust", "ics")
+        .get(pk=assessment.pk)
+    )
+
+
+def _check_version(assessment: Assessment, expected_version: int) -> None:
+    if assessment.version != expected_version:
+        raise Conflict(assessment, since=expected_version)
+
+
+def _require(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise PermissionDenied(message)
+
+
+def _bump(assessment: Assessment, **fields) -> None:
+    for name, value in fields.items():
+        setattr(assessment, name, value)
+    assessment.version += 1
+    assessment.save(update_fields=[*fields, "version", "updated_at"])
+
+
+def _editable(assessment: Assessment, action: str) -> None:
+    if assessment.source != Source.RETURN or not assessment.is_editable_status:
+        raise WrongState(assessment, action)
+    if assessment.cycle.state != CycleState.OPEN:
+        raise WrongState(assessment, action)
+
+
+def _reviewable(assessment: Assessment, action: str) -> None:
+    if assessment.status != Status.SUBMITTED or assessment.cycle.state not in (CycleState.OPEN, CycleState.CLOSED):
+        raise WrongState(assessment, action)
+
+
+@transaction.atomic
+def start_assessment(
+    *, by, cycle: Cycle, trust: Trust | None = None, care_setting: CareSetting | None = None, ics=None
+):
+    """Open a draft, or return the one already there: a trust's for one of its care settings, or (no trust) an
+    ICS's own. It records the ICS and region the organisation belongs to now, in this cycle."""
+    if cycle.state != CycleState.OPEN or cycle.is_published_history:
+        raise ActionError(f"The {cycle.year} cycle is not open for assessments.")
+    if trust is not None:
+        _require(permissions.can(by, permissions.EDIT, trust), "You may not start this trust's assessment.")
+        if not trust.care_settings.filter(pk=care_setting.pk).exists():
+            raise ActionError(f"{trust.name} makes no return for the {care_setting.name} care setting.")
+        lookup = {"cycle": cycle, "trust": trust, "care_setting": care_setting}
+        ics, framework = trust.ics, cycle.trust_framework
+    else:
+        _require(permissions.can(by, permissions.EDIT, ics), "You may not start this ICS's assessment.")
+        lookup = {"cycle": cycle, "trust": None, "ics": ics}
+        framework = cycle.ics_framework
+    assessment, created = Assessment.objects.get_or_create(
+        **lookup, defaults={"ics": ics, "region": ics.region, "framework": framework}
+    )
+    if created:
+        audit.record(by=by, action="start", assessment=assessment, summary="Started the assessment")
+        refresh.mark(reason="start", assessment=assessment)
+    return assessment
+
+
+@transaction.atomic
+def save_answers(
+    *,
+    by,
+    assessment: Assessment,
+    expected_version: int,
+    answers: dict[str, dict] | None = None,
+    indicators: dict[str, object] | None = None,
+    action: str = "save",
+) -> Assessment:
+    """Save some domains' answers and indicator values (raw values, as entered). Only what changed is written and
+    audited; nothing changes when any value is invalid. `action` names the route in the audit trail (save, upload,
+    api)."""
+    assessment = _locked(assessment)
+    _require(access.may_edit(by, assessment), "You may not change this assessment.")
+    _editable(assessment, "changed")
+    _check_version(assessment, expected_version)
+
+    domains = {domain.code: domain for domain in assessment.applicable_domains()}
+    indicator_defs = {indicator.code: indicator for indicator in assessment.indicators()}
+    clean, errors = clean_answers(domains, answers or {})
+    clean_values, indicator_errors = clean_indicators(indicator_defs, indicators or {})
+    errors.update(indicator_errors)
+    if errors:
+        raise Invalid(errors)
+
+    before, after = {}, {}
+    existing = {answer.domain.code: answer for answer in assessment.answers.select_related("domain")}
+    for code, answer in clean.items():
+        current = existing.get(code)
+        old = (
+            {"level": current.level, "evidence_note": current.evidence_note, "evidence_link": current.evidence_link}
+            if current
+            else {"level": None, "evidence_note": "", "evidence_link": ""}
+        )
+        new = {"level": answer.level, "evidence_note": answer.evidence_note, "evidence_link": answer.evidence_link}
+        if old == new:
+            continue
+        before[code], after[code] = old, new
+        DomainAnswer.objects.update_or_create(assessment=assessment, domain=domains[code], defaults=new)
+
+    existing_values = {value.indicator_code: value for value in assessment.indicator_values.all()}
+    for code, value in clean_values.items():
+        current = existing_values.get(code)
+        old = _value_for_audit(current) if current else None
+        new = _value_for_audit(value) if not value.is_empty else None
+        if old == new:
+            continue
+        before[f"indicator:{code}"], after[f"indicator:{code}"] = old, new
+        if value.is_empty:
+            IndicatorValue.objects.filter(assessment=assessment, indicator_code=code).delete()
+        else:
+            IndicatorValue.objects.update_or_create(
+                assessment=assessment, indicator_code=code, defaults={**value.as_dict(), "source": Source.RETURN}
+            )
+
+    if not after:
+        return assessment
+    _bump(assessment)
+    changed = ", ".join(sorted(code.removeprefix("indicator:") for code in after))
+    audit.record(by=by, action=action, assessment=assessment, summary=f"Changed {changed}", before=before, after=after)
+    refresh.mark(reason=action, assessment=assessment)
+    return assessment
+
+
+def _value_for_audit(value) -> dict:
+    """JSON-friendly view of an indicator value (a CleanValue or an IndicatorValue)."""
+    return {
+        key: (found.isoformat() if hasattr(found, "isoformat") else found)
+        for key in ("number", "text", "date", "boolean")
+        if (found := getattr(value, key)) not in (None, "")
+    }
+
+
+def missing_answers(assessment: Assessment) -> list[str]:
+    """Codes of applicable domains without a level and of required indicators without a value."""
+    answered = set(assessment.answers.filter(level__isnull=False).values_list("domain__code", flat=True))
+    missing = [domain.code for domain in assessment.applicable_domains() if domain.code not in answered]
+    filled = set(assessment.indicator_values.values_list("indicator_code", flat=True))
+    missing += [
+        indicator.code for indicator in assessment.indicators() if indicator.required and indicator.code not in filled
+    ]
+    return missing
+
+
+@transaction.atomic
+def submit_assessment(
+    *, by, assessment: Assessment, expected_version: int, sign_off_name: str, sign_off_role: str, declared: bool
+) -> Assessment:
+    assessment = _locked(assessment)
+    _require(access.may_edit(by, assessment), "You may not submit this assessment.")
+    _editable(assessment, "submitted")
+    _check_version(assessment, expected_version)
+    errors = {}
+    if not sign_off_name.strip():
+        errors["sign_off_name"] = "Enter the name of the person who signed off the assessment"
+    if not sign_off_role.strip():
+        errors["sign_off_role"] = "Enter the role of the person who signed off the assessment"
+    if not declared:
+        errors["declared"] = "Confirm the declaration to submit"
+    if errors:
+        raise Invalid(errors)
+    if missing := missing_answers(assessment):
+        raise Incomplete(missing)
+    before = assessment.status
+    _bump(
+        assessment,
+        status=Status.SUBMITTED,
+        submitted_by=by,
+        submitted_at=timezone.now(),
+        sign_off_name=sign_off_name.strip(),
+        sign_off_role=sign_off_role.strip(),
+    )
+    audit.record(
+        by=by,
+        action="submit",
+        assessment=assessment,
+        summary=f"Submitted, signed off by {assessment.sign_off_name} ({assessment.sign_off_role})",
+        before={"status": before},
+        after={"status": assessment.status},
+    )
+    refresh.mark(reason="submit", assessment=assessment)
+    return assessment
+
+
+@transaction.atomic
+def return_assessment(*, by, assessment: Assessment, expected_version: int, comments: list[Comment]) -> Assessment:
+    """Send a submitted assessment back for changes, with at least one comment (on a domain or on the whole)."""
+    assessment = _locked(assessment)
+    _require(access.may_review(by, assessment), "You may not review this assessment.")
+    _reviewable(assessment, "returned")
+    _check_version(assessment, expected_version)
+    comments = [comment for comment in comments if comment.text.strip()]
+    if not comments:
+        raise Invalid({"comment": "Say what needs changing: add a comment to the assessment or to a domain"})
+    domains = {domain.code: domain for domain in assessment.applicable_domains()}
+    unknown = [
+        comment.domain_code for comment in comments if comment.domain_code and comment.domain_code not in domains
+    ]
+    if unknown:
+        raise Invalid({"comment": f"Unknown domain {', '.join(unknown)}"})
+    review_round = assessment.audit_events.filter(action="return").count() + 1
+    ReviewComment.objects.bulk_create(
+        ReviewComment(
+            assessment=assessment,
+            domain=domains.get(comment.domain_code),
+            author=by,
+            text=comment.text.strip(),
+            round=review_round,
+        )
+        for comment in comments
+    )
+    _bump(assessment, status=Status.RETURNED, reviewed_by=by, reviewed_at=timezone.now())
+    audit.record(
+        by=by,
+        action="return",
+        assessment=assessment,
+        summary=f"Returned for changes with {len(comments)} comment{'s' if len(comments) != 1 else ''}",
+        before={"status": Status.SUBMITTED},
+        after={
+            "status": Status.RETURNED,
+            "comments": [{"domain": c.domain_code, "text": c.text.strip()} for c in comments],
+        },
+    )
+    refresh.mark(reason="return", assessment=assessment)
+    return assessment
+
+
+@transaction.atomic
+def approve_assessment(*, by, assessment: Assessment, expected_version: int, comment: str = "") -> Assessment:
+    assessment = _locked(assessment)
+    _require(access.may_review(by, assessment), "You may not review this assessment.")
+    _reviewable(assessment, "approved")
+    _check_version(assessment, expected_version)
+    if comment.strip():
+        review_round = assessment.audit_events.filter(action="return").count() + 1
+        ReviewComment.objects.create(assessment=assessment, author=by, text=comment.strip(), round=review_round)
+    _bump(assessment, status=Status.APPROVED, reviewed_by=by, reviewed_at=timezone.now())
+    audit.record(
+        by=by,
+        action="approve",
+        assessment=assessment,
+        summary="Approved",
+        before={"status": Status.SUBMITTED},
+        after={"status": Status.APPROVED, "comment": comment.strip()},
+    )
+    refresh.mark(reason="approve", assessment=assessment)
+    return assessment
+
+
+@transaction.atomic
+def reopen_assessment(*, by, assessment: Assessment, expected_version: int, reason: str) -> Assessment:
+    """Analysts only: put an approved assessment back to draft, for example after an error came to light."""
+    assessment = _locked(assessment)
+    _require(access.may_reopen(by, assessment), "Only NHS England analysts may re-open an approved assessment.")
+    if assessment.status != Status.APPROVED or assessment.cycle.is_published_history:
+        raise WrongState(assessment, "re-opened")
+    _check_version(assessment, expected_version)
+    if not reason.strip():
+        raise Invalid({"reason": "Say why the assessment is being re-opened"})
+    _bump(assessment, status=Status.DRAFT)
+    audit.record(
+        by=by,
+        action="reopen",
+        assessment=assessment,
+        summary=f"Re-opened: {reason.strip()}",
+        before={"status": Status.APPROVED},
+        after={"status": Status.DRAFT, "reason": reason.strip()},
+    )
+    refresh.mark(reason="reopen", assessment=assessment)
+    return assessment
+
+
+# --- Cycles (analysts) -------------------------------------------------------------------------------------------
+
+CYCLE_TRANSITIONS = {
+    CycleState.UPCOMING: {CycleState.OPEN},
+    CycleState.OPEN: {CycleState.CLOSED},
+    CycleState.CLOSED: {CycleState.OPEN, CycleState.PUBLISHED},
+    CycleState.PUBLISHED: set(),
+}
+
+
+def _require_analyst(by) -> None:
+    _require(permissions.can(by, permissions.MANAGE, None), "Only NHS England analysts manage cycles.")
+
+
+@transaction.atomic
+def create_cycle(*, by, year: int, trust_framework, ics_framework, opens_on=None, closes_on=None) -> Cycle:
+    _require_analyst(by)
+    errors = {}
+    if Cycle.objects.filter(year=year).exists():
+        errors["year"] = f"There is already a {year} cycle"
+    if trust_framework is None or trust_framework.kind != "trust":
+        errors["trust_framework"] = "Choose a trust framework"
+    if ics_framework is None or ics_framework.kind != "ics":
+        errors["ics_framework"] = "Choose an ICB framework"
+    if opens_on and closes_on and closes_on < opens_on:
+        errors["closes_on"] = "The deadline must be after the opening date"
+    if errors:
+        raise Invalid(errors)
+    cycle = Cycle.objects.create(
+        year=year,
+        kind="collected",
+        trust_framework=trust_framework,
+        ics_framework=ics_framework,
+        opens_on=opens_on,
+        closes_on=closes_on,
+    )
+    audit.record(by=by, action="create_cycle", cycle=cycle, summary=f"Created the {year} cycle", after={"year": year})
+    return cycle
+
+
+@transaction.atomic
+def update_cycle(*, by, cycle: Cycle, state: str, opens_on=None, closes_on=None) -> Cycle:
+    """Change a collected cycle's dates or move it on: upcoming → open → closed → published (or closed → open)."""
+    _require_analyst(by)
+    cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
+    if cycle.is_published_history:
+        raise ActionError("Published history is read-only.")
+    if state != cycle.state and state not in CYCLE_TRANSITIONS[cycle.state]:
+        allowed = ", ".join(sorted(CycleState(s).label.lower() for s in CYCLE_TRANSITIONS[cycle.state])) or "nothing"
+        raise Invalid({"state": f"A {cycle.get_state_display().lower()} cycle can move to {allowed} only"})
+    if opens_on and closes_on and closes_on < opens_on:
+        raise Invalid({"closes_on": "The deadline must be after the opening date"})
+    before = {"state": cycle.state, "opens_on": str(cycle.opens_on or ""), "closes_on": str(cycle.closes_on or "")}
+    cycle.state, cycle.opens_on, cycle.closes_on = state, opens_on, closes_on
+    cycle.save(update_fields=["state", "opens_on", "closes_on"])
+    after = {"state": cycle.state, "opens_on": str(cycle.opens_on or ""), "closes_on": str(cycle.closes_on or "")}
+    if before != after:
+        audit.record(
+            by=by,
+            action="update_cycle",
+            cycle=cycle,
+            summary=f"Updated the {cycle.year} cycle",
+            before=before,
+            after=after,
+        )
+        refresh.mark(reason="cycle", cycle=cycle)
+    return cycle
+
+
+@transaction.atomic
+def set_gap_targets(*, by, cycle: Cycle, targets: list[dict]) -> Cycle:
+    """Replace a cycle's gap targets. Each: theme, kind, indicator_code (for indicator kinds), value, description."""
+    _require_analyst(by)
+    errors = {}
+    for number, target in enumerate(targets, start=1):
+        if target["theme"] not in Theme.values:
+            errors[f"target-{number}-theme"] = f"Target {number}: choose a theme"
+        if target["kind"] not in TargetKind.values:
+            errors[f"target-{number}-kind"] = f"Target {number}: choose what the target measures"
+        if target["kind"] != TargetKind.DOMAIN_LEVEL and not target.get("indicator_code"):
+            errors[f"target-{number}-indicator_code"] = f"Target {number}: name the indicator"
+        if target["kind"] == TargetKind.DOMAIN_LEVEL and not (
+            isinstance(target["value"], int | float) and 1 <= target["value"] <= 5
+        ):
+            errors[f"target-{number}-value"] = f"Target {number}: a level target is a number from 1 to 5"
+    if errors:
+        raise Invalid(errors)
+    before = [_target_dict(target) for target in cycle.targets.all()]
+    cycle.targets.all().delete()
+    GapTarget.objects.bulk_create(
+        GapTarget(
+            cycle=cycle,
+            theme=target["theme"],
+            kind=target["kind"],
+            indicator_code=target.get("indicator_code", ""),
+            value=target["value"],
+            description=target["description"],
+        )
+        for target in targets
+    )
+    audit.record(
+        by=by,
+        action="set_targets",
+        cycle=cycle,
+        summary=f"Set the {cycle.year} gap targets",
+        before={"targets": before},
+        after={"targets": [_target_dict(target) for target in cycle.targets.all()]},
+    )
+    refresh.mark(reason="targets", cycle=cycle)
+    return cycle
+
+
+def _target_dict(target: GapTarget) -> dict:
+    return {
+        "theme": target.theme,
+        "kind": target.kind,
+        "indicator_code": target.indicator_code,
+        "value": target.value,
+        "description": target.description,
+    }

@@ -1,0 +1,491 @@
+"""Assessment pages. Thin: each finds the assessment, asks maturity.access, calls an action and renders."""
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from maturity import access, actions
+from maturity.models import Assessment, Cycle, CycleState, Status
+from maturity.pages import (
+    assessment_url,
+    audit_rows,
+    general_comments,
+    indicator_rows,
+    pillars_of,
+    published_indicators_for_trust,
+)
+from maturity.published import published_results_for_trust
+from trusts import permissions
+from trusts.models import ICS, CareSetting, Trust
+from trusts.views import ics_context, trust_context
+
+
+@dataclass
+class Target:
+    """What an assessment URL names: a cycle and a trust and care setting, or an ICS; and the assessment if any."""
+
+    cycle: Cycle
+    ics: ICS
+    trust: Trust | None
+    care_setting: CareSetting | None
+    assessment: Assessment | None
+
+    @property
+    def organisation(self):
+        return self.trust or self.ics
+
+    @property
+    def label(self):
+        if self.trust:
+            return f"{self.trust.name} – {self.care_setting.name} – {self.cycle.year}"
+        return f"{self.ics.name} – {self.cycle.year}"
+
+
+def _target(request, code, year, setting=None) -> Target:
+    cycle = get_object_or_404(Cycle, year=year)
+    related = ("cycle", "framework", "trust__ics__region", "ics__region", "care_setting")
+    if setting is None:
+        ics = get_object_or_404(ICS.objects.select_related("region"), code=code.upper())
+        permissions.require(request.user, permissions.VIEW_NAMED, ics)
+        assessment = Assessment.objects.select_related(*related).filter(cycle=cycle, trust=None, ics=ics).first()
+        return Target(cycle, ics, None, None, assessment)
+    trust = get_object_or_404(Trust.objects.select_related("ics__region"), code=code.upper())
+    care_setting = get_object_or_404(CareSetting, slug=setting)
+    permissions.require(request.user, permissions.VIEW_NAMED, trust)
+    assessment = (
+        Assessment.objects.select_related(*related).filter(cycle=cycle, trust=trust, care_setting=care_setting).first()
+    )
+    if assessment is None and not trust.care_settings.filter(pk=care_setting.pk).exists():
+        raise Http404(f"{trust.name} makes no {care_setting.name} return")
+    return Target(cycle, trust.ics, trust, care_setting, assessment)
+
+
+def _existing(request, code, year, setting=None) -> tuple[Target, Assessment]:
+    target = _target(request, code, year, setting)
+    if target.assessment is None:
+        raise Http404("This assessment has not been started")
+    return target, target.assessment
+
+
+def _version(request) -> int:
+    try:
+        return int(request.POST.get("version", ""))
+    except ValueError:
+        raise PermissionDenied("The form was not sent from this service") from None
+
+
+def _context(request, target: Target, **extra) -> dict:
+    assessment = target.assessment
+    context = {
+        "target": target,
+        "assessment": assessment,
+        "cycle": target.cycle,
+        "breadcrumbs": _breadcrumbs(target),
+        **extra,
+    }
+    if assessment is not None:
+        context.update(
+            may_edit=access.may_edit(request.user, assessment)
+            and assessment.is_editable_status
+            and target.cycle.state == CycleState.OPEN,
+            may_review=access.may_review(request.user, assessment)
+            and assessment.status == Status.SUBMITTED
+            and target.cycle.state in (CycleState.OPEN, CycleState.CLOSED),
+            may_reopen=access.may_reopen(request.user, assessment) and assessment.status == Status.APPROVED,
+            urls=_urls(assessment),
+        )
+    return context
+
+
+def _urls(assessment: Assessment) -> dict:
+    pages = ("overview", "indicators", "submit", "review", "reopen", "history", "start")
+    return {page: assessment_url(assessment, page) for page in pages}
+
+
+def _breadcrumbs(target: Target) -> list[tuple[str, str]]:
+    crumbs = [
+        ("England", reverse("national")),
+        (target.ics.region.name, reverse("region", args=[target.ics.region.code])),
+    ]
+    crumbs.append((target.ics.short_name, reverse("ics", args=[target.ics.code])))
+    if target.trust:
+        crumbs.append((target.trust.name, reverse("trust", args=[target.trust.code])))
+    return crumbs
+
+
+# --- Organisation pages with their assessments ---------------------------------------------------------------
+
+
+def _current_cycles():
+    return Cycle.objects.collected().filter(state__in=[CycleState.OPEN, CycleState.CLOSED]).order_by("-year")
+
+
+@login_required
+def trust_page(request, code):
+    context = trust_context(request, code)
+    trust = context["trust"]
+    rows = []
+    if permissions.can(request.user, permissions.VIEW_NAMED, trust):
+        settings = list(trust.care_settings.all())
+        existing = {
+            (a.cycle_id, a.care_setting_id): a
+            for a in Assessment.objects.of_trust(trust).filter(cycle__in=_current_cycles()).select_related("cycle")
+        }
+        for cycle in _current_cycles():
+            for setting in settings:
+                assessment = existing.get((cycle.pk, setting.pk))
+                rows.append(
+                    {
+                        "cycle": cycle,
+                        "care_setting": setting,
+                        "assessment": assessment,
+                        "url": f"/trusts/{trust.code}/assessments/{cycle.year}/{setting.slug}/",
+                    }
+                )
+    context.update(
+        assessment_rows=rows,
+        published=published_results_for_trust(trust),
+        published_indicators=published_indicators_for_trust(trust),
+    )
+    return render(request, "maturity/trust.html", context)
+
+
+@login_required
+def ics_page(request, code):
+    context = ics_context(request, code)
+    ics = context["ics"]
+    cycles = list(_current_cycles())
+    own = []
+    if permissions.can(request.user, permissions.VIEW_NAMED, ics):
+        existing = {a.cycle_id: a for a in Assessment.objects.for_icss().filter(ics=ics, cycle__in=cycles)}
+        own = [{"cycle": cycle, "assessment": existing.get(cycle.pk)} for cycle in cycles]
+    awaiting = None
+    if permissions.can(request.user, permissions.VIEW_NAMED, ics):
+        awaiting = (
+            Assessment.objects.for_trusts().recorded_in_ics(ics).awaiting_review().filter(cycle__in=cycles).count()
+        )
+    context.update(own_assessments=own, awaiting_review=awaiting)
+    return render(request, "maturity/ics.html", context)
+
+
+@login_required
+def review_queue(request, code):
+    """An ICS's review queue: member trusts' assessments by status, submitted ones first. Its reviewers act on
+    them; analysts may look."""
+    ics = get_object_or_404(ICS.objects.select_related("region"), code=code.upper())
+    permissions.require(request.user, permissions.VIEW_NAMED, ics)
+    cycles = list(_current_cycles())
+    assessments = (
+        Assessment.objects.for_trusts()
+        .recorded_in_ics(ics)
+        .filter(cycle__in=cycles)
+        .select_related("trust", "care_setting", "cycle", "ics")
+        .order_by("-cycle__year", "trust__name", "care_setting__position")
+    )
+    counts = dict(assessments.order_by().values_list("status").annotate(n=Count("pk")))
+    return render(
+        request,
+        "maturity/review_queue.html",
+        {
+            "ics": ics,
+            "awaiting": [a for a in assessments if a.status == Status.SUBMITTED],
+            "others": [a for a in assessments if a.status != Status.SUBMITTED],
+            "counts": [(label, counts.get(value, 0)) for value, label in Status.choices if value != Status.PUBLISHED],
+            "breadcrumbs": [("England", "/national/"), (ics.short_name, f"/ics/{ics.code}/")],
+        },
+    )
+
+
+@login_required
+def ics_review_queue(request):
+    """Analysts review the ICBs' own assessments."""
+    if not permissions.can(request.user, permissions.MANAGE, None):
+        raise PermissionDenied("Only NHS England analysts review ICB assessments.")
+    assessments = (
+        Assessment.objects.for_icss()
+        .filter(cycle__in=_current_cycles())
+        .select_related("ics", "cycle")
+        .order_by("-cycle__year", "ics__name")
+    )
+    return render(
+        request,
+        "maturity/ics_review_queue.html",
+        {
+            "awaiting": [a for a in assessments if a.status == Status.SUBMITTED],
+            "others": [a for a in assessments if a.status != Status.SUBMITTED],
+        },
+    )
+
+
+# --- One assessment ---------------------------------------------------------------------------------------------
+
+
+@login_required
+def overview(request, code, year, setting=None):
+    target = _target(request, code, year, setting)
+    if target.assessment is None:
+        if target.cycle.state != CycleState.OPEN or target.cycle.is_published_history:
+            raise Http404("There is no assessment for this cycle")
+        may_start = permissions.can(request.user, permissions.EDIT, target.organisation)
+        return render(request, "maturity/start.html", _context(request, target, may_start=may_start))
+    assessment = target.assessment
+    return render(
+        request,
+        "maturity/overview.html",
+        _context(
+            request,
+            target,
+            pillars=pillars_of(assessment),
+            indicators=indicator_rows(assessment),
+            general_comments=general_comments(assessment),
+            missing=actions.missing_answers(assessment) if assessment.is_editable_status else [],
+        ),
+    )
+
+
+@login_required
+@require_POST
+def start(request, code, year, setting=None):
+    target = _target(request, code, year, setting)
+    try:
+        assessment = actions.start_assessment(
+            by=request.user, cycle=target.cycle, trust=target.trust, care_setting=target.care_setting, ics=target.ics
+        )
+    except actions.ActionError as error:
+        messages.error(request, str(error))
+        return redirect(request.path.removesuffix("start/"))
+    return redirect(assessment_url(assessment))
+
+
+def _answers_from_post(post, domains) -> dict[str, dict]:
+    return {
+        domain.code: {
+            "level": post.get(f"{domain.code}-level", ""),
+            "evidence_note": post.get(f"{domain.code}-evidence_note", ""),
+            "evidence_link": post.get(f"{domain.code}-evidence_link", ""),
+        }
+        for domain in domains
+    }
+
+
+def _with_posted(rows, posted: dict[str, dict], errors: dict[str, str] | None = None):
+    """Show what the person typed, not what is stored, after an error or a conflict, with each field's error."""
+    for row in rows:
+        prefix = f"{row.domain.code}-"
+        row.errors = {
+            key.removeprefix(prefix): message for key, message in (errors or {}).items() if key.startswith(prefix)
+        }
+        if row.domain.code in posted:
+            values = posted[row.domain.code]
+            level = values["level"]
+            row.level = int(level) if str(level).isdigit() else None
+            row.evidence_note, row.evidence_link = values["evidence_note"], values["evidence_link"]
+    return rows
+
+
+@login_required
+def pillar(request, code, year, pillar_code, setting=None):
+    target, assessment = _existing(request, code, year, setting)
+    pillars = pillars_of(assessment)
+    current = next((p for p in pillars if p.pillar.code == pillar_code), None)
+    if current is None:
+        raise Http404("No such pillar in this assessment")
+    position = pillars.index(current)
+    next_url = (
+        assessment_url(assessment, "pillar", pillar_code=pillars[position + 1].pillar.code)
+        if position + 1 < len(pillars)
+        else assessment_url(assessment, "indicators")
+    )
+    errors, conflict, version = {}, None, assessment.version
+    if request.method == "POST":
+        posted = _answers_from_post(request.POST, [row.domain for row in current.rows])
+        try:
+            actions.save_answers(
+                by=request.user, assessment=assessment, expected_version=_version(request), answers=posted
+            )
+        except actions.Invalid as error:
+            errors = error.errors
+            _with_posted(current.rows, posted, errors)
+        except actions.Conflict as error:
+            conflict = error
+            version = error.assessment.version
+            _with_posted(current.rows, posted)
+        except actions.WrongState as error:
+            messages.error(request, str(error))
+            return redirect(assessment_url(assessment))
+        else:
+            messages.success(request, f"{current.pillar.name} saved")
+            return redirect(next_url if "continue" in request.POST else request.path)
+    context = _context(
+        request,
+        target,
+        pillar=current,
+        pillars=pillars,
+        errors=errors,
+        error_list=[(f"#{key}", message) for key, message in errors.items()],
+        conflict=conflict,
+        version=version,
+        next_url=next_url,
+    )
+    return render(request, "maturity/pillar.html", context, status=400 if errors else 409 if conflict else 200)
+
+
+@login_required
+def indicators(request, code, year, setting=None):
+    target, assessment = _existing(request, code, year, setting)
+    rows = indicator_rows(assessment)
+    errors, conflict, version, posted = {}, None, assessment.version, {}
+    if request.method == "POST":
+        posted = {row.indicator.code: request.POST.get(f"indicator-{row.indicator.code}", "") for row in rows}
+        try:
+            actions.save_answers(
+                by=request.user, assessment=assessment, expected_version=_version(request), indicators=posted
+            )
+        except actions.Invalid as error:
+            errors = error.errors
+        except actions.Conflict as error:
+            conflict, version = error, error.assessment.version
+        except actions.WrongState as error:
+            messages.error(request, str(error))
+            return redirect(assessment_url(assessment))
+        else:
+            messages.success(request, "Indicators saved")
+            return redirect(assessment_url(assessment, "submit") if "continue" in request.POST else request.path)
+    fields = [
+        {
+            "row": row,
+            "id": f"indicator-{row.indicator.code}",
+            "value": posted.get(row.indicator.code, row.raw) if posted else row.raw,
+            "error": errors.get(f"indicator-{row.indicator.code}"),
+        }
+        for row in rows
+    ]
+    context = _context(
+        request,
+        target,
+        fields=fields,
+        errors=errors,
+        error_list=[(f"#{key}", message) for key, message in errors.items()],
+        conflict=conflict,
+        version=version,
+    )
+    return render(request, "maturity/indicators.html", context, status=400 if errors else 409 if conflict else 200)
+
+
+@login_required
+def submit(request, code, year, setting=None):
+    target, assessment = _existing(request, code, year, setting)
+    errors, form = {}, {"sign_off_name": "", "sign_off_role": "", "declared": False}
+    if request.method == "POST":
+        form = {
+            "sign_off_name": request.POST.get("sign_off_name", ""),
+            "sign_off_role": request.POST.get("sign_off_role", ""),
+            "declared": request.POST.get("declared") == "yes",
+        }
+        try:
+            actions.submit_assessment(
+                by=request.user, assessment=assessment, expected_version=_version(request), **form
+            )
+        except actions.Invalid as error:
+            errors = error.errors
+        except actions.Incomplete as error:
+            errors = {"missing": str(error)}
+        except (actions.Conflict, actions.WrongState) as error:
+            messages.error(request, str(error))
+            return redirect(assessment_url(assessment))
+        else:
+            messages.success(request, "Assessment submitted. Your ICS reviewers have been told it is ready for review.")
+            return redirect(assessment_url(assessment))
+    missing = actions.missing_answers(assessment) if assessment.is_editable_status else []
+    context = _context(
+        request,
+        target,
+        form=form,
+        missing=missing,
+        errors=errors,
+        error_list=[(f"#{key}" if key != "missing" else "#missing", message) for key, message in errors.items()],
+    )
+    return render(request, "maturity/submit.html", context, status=400 if errors else 200)
+
+
+@login_required
+def review(request, code, year, setting=None):
+    target, assessment = _existing(request, code, year, setting)
+    if not access.may_review(request.user, assessment):
+        raise PermissionDenied("You may not review this assessment.")
+    pillars = pillars_of(assessment)
+    errors = {}
+    if request.method == "POST":
+        decision = request.POST.get("decision")
+        try:
+            if decision == "approve":
+                actions.approve_assessment(
+                    by=request.user,
+                    assessment=assessment,
+                    expected_version=_version(request),
+                    comment=request.POST.get("comment", ""),
+                )
+                messages.success(request, "Assessment approved. It is now read-only.")
+            elif decision == "return":
+                comments = [actions.Comment(text=request.POST.get("comment", ""))] + [
+                    actions.Comment(
+                        text=request.POST.get(f"comment-{row.domain.code}", ""), domain_code=row.domain.code
+                    )
+                    for p in pillars
+                    for row in p.rows
+                ]
+                actions.return_assessment(
+                    by=request.user, assessment=assessment, expected_version=_version(request), comments=comments
+                )
+                messages.success(request, "Assessment returned to the trust with your comments.")
+            else:
+                raise actions.Invalid({"decision": "Choose whether to return or approve the assessment"})
+        except actions.Invalid as error:
+            errors = error.errors
+        except (actions.Conflict, actions.WrongState) as error:
+            messages.error(request, str(error))
+            return redirect(assessment_url(assessment))
+        else:
+            return redirect(assessment_url(assessment))
+    context = _context(
+        request,
+        target,
+        pillars=pillars,
+        indicators=indicator_rows(assessment),
+        errors=errors,
+        error_list=[(f"#{key}", message) for key, message in errors.items()],
+        posted=request.POST,
+    )
+    return render(request, "maturity/review.html", context, status=400 if errors else 200)
+
+
+@login_required
+@require_POST
+def reopen(request, code, year, setting=None):
+    target, assessment = _existing(request, code, year, setting)
+    try:
+        actions.reopen_assessment(
+            by=request.user,
+            assessment=assessment,
+            expected_version=_version(request),
+            reason=request.POST.get("reason", ""),
+        )
+    except actions.ActionError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Assessment re-opened as a draft.")
+    return redirect(assessment_url(assessment))
+
+
+@login_required
+def history(request, code, year, setting=None):
+    target, assessment = _existing(request, code, year, setting)
+    events = assessment.audit_events.select_related("actor").order_by("-at", "-pk")
+    return render(request, "maturity/history.html", _context(request, target, rows=audit_rows(events)))

@@ -1,0 +1,115 @@
+"""The design's journeys 1 and 2 in a real browser: a lead fills and submits; the ICS reviewer returns it, the lead
+amends and resubmits, the reviewer approves and it becomes read-only."""
+
+from maturity.models import Assessment, Status
+from tests.e2e.conftest import log_in, serious_violations
+
+ASSESSMENT = "/trusts/R0A/assessments/2026/acute/"
+
+
+def fill_every_pillar(page, level="3"):
+    """Answer each domain on each pillar page with one level, following 'Save and continue' to the indicators."""
+    page.goto(ASSESSMENT)
+    page.get_by_role("link", name="Well Led").click()
+    while "/pillars/" in page.url:
+        for radio in page.locator(f"input[type=radio][value='{level}']").all():
+            radio.check()
+        page.get_by_role("button", name="Save and continue").click()
+
+
+def fill_indicators(page):
+    for group in page.locator("fieldset .nhsuk-radios").all():
+        group.locator("input[value=yes]").check()
+    for select in page.locator("select").all():
+        select.select_option(index=1)
+    for field in page.locator("input.nhsuk-input").all():
+        kind = field.get_attribute("type")
+        field.fill("2024-04-01" if kind == "date" else "4")
+    page.get_by_role("button", name="Save and continue").click()
+
+
+def sign_off_and_submit(page):
+    page.get_by_label("Name of the executive who signed off the assessment").fill("Jo Bloggs")
+    page.get_by_label("Their role").fill("Chief Executive")
+    page.get_by_label("I confirm these answers are accurate").check()
+    page.get_by_role("button", name="Submit the assessment").click()
+
+
+def test_a_lead_fills_and_submits_fixing_a_validation_error_on_the_way(page, demo_cycle):
+    log_in(page, "lead-r0a")
+    page.wait_for_url("**/trusts/R0A/")
+    page.get_by_role("link", name="Acute assessment 2026").click()
+    assert serious_violations(page) == []
+
+    # A broken evidence link is named in the error summary, which links to the field; fixing it saves the page.
+    page.get_by_role("link", name="Well Led").click()
+    assert serious_violations(page) == []
+    page.locator("#WL01-level-3").check()
+    page.locator("#WL01-evidence_link").fill("board papers, May")
+    page.get_by_role("button", name="Save as draft").click()
+    summary = page.locator(".nhsuk-error-summary")
+    assert "Evidence link must be a web address" in summary.inner_text()
+    assert serious_violations(page) == []
+    summary.get_by_role("link").first.click()
+    assert page.evaluate("document.activeElement.id") == "WL01-evidence_link"
+    page.locator("#WL01-evidence_link").fill("https://example.nhs.uk/board-papers")
+    page.get_by_role("button", name="Save as draft").click()
+    assert "Well Led saved" in page.locator("main").inner_text()
+
+    fill_every_pillar(page)
+    assert page.url.endswith("/indicators/")
+    assert serious_violations(page) == []
+    fill_indicators(page)
+    assert page.url.endswith("/submit/")
+    assert serious_violations(page) == []
+    sign_off_and_submit(page)
+    assert "Assessment submitted" in page.locator("main").inner_text()
+    assert (
+        Assessment.objects.get(trust__code="R0A", care_setting_id="acute", cycle__year=2026).status == Status.SUBMITTED
+    )
+
+
+def test_the_reviewer_returns_the_lead_amends_and_the_reviewer_approves(page, demo_cycle):
+    log_in(page, "lead-r0a")
+    page.wait_for_url("**/trusts/R0A/")
+    fill_every_pillar(page)
+    fill_indicators(page)
+    sign_off_and_submit(page)
+    page.get_by_role("button", name="Log out").click()
+
+    log_in(page, "ics-qop")
+    page.wait_for_url("**/ics/QOP/")
+    page.get_by_role("link", name="Member trusts' assessments").click()
+    assert serious_violations(page) == []
+    page.get_by_role("link", name="Manchester University NHS Foundation Trust Acute 2026").click()
+    page.get_by_role("link", name="Review this assessment").click()
+    assert serious_violations(page) == []
+    page.get_by_label("Comment on WL01 (optional)").fill("Attach the board minutes that approved the strategy.")
+    page.get_by_role("button", name="Return for changes").click()
+    assert "returned to the trust" in page.locator("main").inner_text()
+    page.get_by_role("button", name="Log out").click()
+
+    log_in(page, "lead-r0a")
+    page.goto(ASSESSMENT + "pillars/well_led/")
+    assert "Attach the board minutes" in page.locator("main").inner_text()
+    page.locator("#WL01-level-4").check()
+    page.get_by_role("button", name="Save as draft").click()
+    page.goto(ASSESSMENT + "submit/")
+    sign_off_and_submit(page)
+    page.get_by_role("button", name="Log out").click()
+
+    log_in(page, "ics-qop")
+    page.goto(ASSESSMENT + "review/")
+    page.get_by_role("button", name="Approve").click()
+    assert "Assessment approved" in page.locator("main").inner_text()
+    page.get_by_role("button", name="Log out").click()
+
+    log_in(page, "lead-r0a")
+    page.goto(ASSESSMENT + "pillars/well_led/")
+    main = page.locator("main")
+    assert main.locator("form[method=post]").count() == 0
+    assert "Level 4" in main.inner_text()
+    assert serious_violations(page) == []
+    page.goto(ASSESSMENT + "history/")
+    history = page.locator("main").inner_text()
+    assert "Approved" in history and "Returned for changes" in history
