@@ -1,5 +1,6 @@
 from django import template
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from maturity.models import Status
 
@@ -18,6 +19,6 @@ STATUS_COLOURS = {
 def status_tag(status: str, label: str = ""):
     """An NHS.UK tag for an assessment status; 'Not started' when there is none."""
     if not status:
-        return format_html('<strong class="nhsuk-tag nhsuk-tag--white">Not started</strong>')
+        return mark_safe('<strong class="nhsuk-tag nhsuk-tag--white">Not started</strong>')  # noqa: S308 - constant
     label = label or Status(status).label
     return format_html('<strong class="nhsuk-tag nhsuk-tag--{}">{}</strong>', STATUS_COLOURS[status], label)
