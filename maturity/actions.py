@@ -80,8 +80,10 @@ class Comment:
 
 
 def _locked(assessment: Assessment) -> Assessment:
+    """The assessment row, locked until the transaction ends, so two saves queue rather than race. Only that row:
+    PostgreSQL cannot lock the nullable side of an outer join (an ICS assessment has no trust)."""
     return (
-        Assessment.objects.select_for_update()
+        Assessment.objects.select_for_update(of=("self",))
         .select_related("cycle", "framework", "trust", "ics")
         .get(pk=assessment.pk)
     )

@@ -9,7 +9,7 @@ class RegionFactory(factory.django.DjangoModelFactory):
         model = Region
         django_get_or_create = ["code"]
 
-    code = factory.Sequence(lambda n: f"Y{n % 1000:02d}")
+    code = factory.Sequence(lambda n: f"Y{n % 100:02d}")
     ons_code = factory.Sequence(lambda n: f"E4{n:07d}")
     name = factory.Sequence(lambda n: f"Region {n}")
 
