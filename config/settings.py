@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -120,6 +121,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "socket_connect_timeout": 2
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "reports.heartbeat", "schedule": 60.0},
     "sweep-refresh-marks": {"task": "reports.sweep_refresh_marks", "schedule": 60.0},
+    "nightly-rebuild": {"task": "reports.rebuild_summaries", "schedule": crontab(hour=2, minute=30)},
 }
 
 # --- Auth -----------------------------------------------------------------------------------------------------

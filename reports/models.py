@@ -13,3 +13,190 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self):
         return f"{self.hostname} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class OrgType(models.TextChoices):
+    TRUST = "trust", "Trust"
+    ICS = "ics", "ICS"
+
+
+class SummaryRowQuerySet(models.QuerySet):
+    def in_cycle(self, year: int):
+        return self.filter(cycle_year=year)
+
+    def for_ics(self, ics_code: str):
+        return self.filter(ics_code=ics_code)
+
+    def for_region(self, region_code: str):
+        return self.filter(region_code=region_code)
+
+    def for_org(self, org_code: str):
+        return self.filter(org_code=org_code)
+
+    def providers(self):
+        return self.filter(org_type=OrgType.TRUST)
+
+    def icbs(self):
+        return self.filter(org_type=OrgType.ICS)
+
+
+class SummaryRow(models.Model):
+    """Who an assessment's summary rows belong to, denormalised as the exports name it, so that dashboards,
+    exports and the API read one table without joins."""
+
+    assessment = models.ForeignKey("maturity.Assessment", on_delete=models.CASCADE, related_name="+")
+    cycle_year = models.PositiveSmallIntegerField()
+    region_code = models.CharField(max_length=3)
+    region_name = models.CharField(max_length=100)
+    ics_code = models.CharField(max_length=3)
+    ics_name = models.CharField(max_length=150)
+    org_code = models.CharField(max_length=5)
+    org_name = models.CharField(max_length=150)
+    org_type = models.CharField(max_length=5, choices=OrgType.choices)
+    trust_type = models.CharField(max_length=20, blank=True)
+    care_setting = models.CharField(max_length=20, blank=True)
+    source = models.CharField(max_length=10)
+    status = models.CharField(max_length=10)
+    is_demo = models.BooleanField(default=False)
+
+    objects = SummaryRowQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class PillarScore(SummaryRow):
+    """One counted assessment's score on one pillar, or its overall score (pillar_code 'overall'): the mean of the
+    pillar's domain levels, the weighted mean of all its domains, or the score NHS England published."""
+
+    pillar_code = models.CharField(max_length=30)
+    pillar_name = models.CharField(max_length=60)
+    pillar_position = models.PositiveSmallIntegerField()
+    score = models.FloatField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["cycle_year", "ics_code"]),
+            models.Index(fields=["cycle_year", "region_code"]),
+            models.Index(fields=["cycle_year", "org_code"]),
+            models.Index(fields=["assessment"]),
+        ]
+
+    def __str__(self):
+        return f"{self.cycle_year} {self.org_code} {self.care_setting} {self.pillar_code}: {self.score:.2f}"
+
+
+class GapScore(SummaryRow):
+    """How far one counted assessment is from one of its cycle's gap targets (0 when met)."""
+
+    theme = models.CharField(max_length=20)
+    theme_name = models.CharField(max_length=60)
+    target_description = models.CharField(max_length=200)
+    target = models.CharField(max_length=200)
+    measured = models.FloatField(null=True)
+    measured_text = models.CharField(max_length=200, blank=True)
+    gap = models.FloatField(null=True, help_text="Empty when nothing was measured")
+    met = models.BooleanField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["cycle_year", "ics_code"]),
+            models.Index(fields=["cycle_year", "region_code"]),
+            models.Index(fields=["cycle_year", "org_code"]),
+            models.Index(fields=["assessment"]),
+        ]
+
+    def __str__(self):
+        return f"{self.cycle_year} {self.org_code} {self.care_setting} {self.theme}: gap {self.gap}"
+
+
+class AreaType(models.TextChoices):
+    ENGLAND = "england", "England"
+    REGION = "region", "Region"
+    ICS = "ics", "ICS"
+    PEER = "peer", "Peer group"
+    TRUST = "trust", "Trust"
+
+
+class AreaStatQuerySet(models.QuerySet):
+    def in_cycle(self, year: int):
+        return self.filter(cycle_year=year)
+
+    def for_area(self, area_type: str, area_code: str):
+        return self.filter(area_type=area_type, area_code=area_code)
+
+
+class AreaStat(models.Model):
+    """The spread of one metric over the provider assessments of an area in a cycle. The unit is the assessment:
+    a plain mean over provider × care setting returns (ICB's own returns are not mixed in); a trust's figure is the
+    mean of its care settings."""
+
+    cycle_year = models.PositiveSmallIntegerField()
+    area_type = models.CharField(max_length=10, choices=AreaType.choices)
+    area_code = models.CharField(max_length=60, help_text="E for England, a region or ICS code, trust type|setting")
+    area_name = models.CharField(max_length=150)
+    metric_type = models.CharField(max_length=10, help_text="pillar or gap")
+    metric_code = models.CharField(max_length=70, help_text="A pillar code, 'overall', or theme:target for a gap")
+    metric_name = models.CharField(max_length=200)
+    metric_position = models.PositiveSmallIntegerField()
+    n = models.PositiveIntegerField()
+    mean = models.FloatField()
+    median = models.FloatField()
+    q1 = models.FloatField()
+    q3 = models.FloatField()
+    deciles = models.JSONField(help_text="The 10th to 90th percentiles")
+    share_met = models.FloatField(null=True, help_text="Gap metrics: share of assessments meeting the target")
+    source = models.CharField(max_length=10)
+
+    objects = AreaStatQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["cycle_year", "area_type", "area_code"])]
+
+    def __str__(self):
+        return f"{self.cycle_year} {self.area_type} {self.area_code} {self.metric_code}: n={self.n}"
+
+
+class ProgressStat(models.Model):
+    """Where an area's returns stand in a cycle: how many are expected and how many are in each status."""
+
+    cycle_year = models.PositiveSmallIntegerField()
+    area_type = models.CharField(max_length=10, choices=AreaType.choices)
+    area_code = models.CharField(max_length=60)
+    area_name = models.CharField(max_length=150)
+    expected = models.PositiveIntegerField()
+    not_started = models.PositiveIntegerField()
+    draft = models.PositiveIntegerField()
+    submitted = models.PositiveIntegerField()
+    returned = models.PositiveIntegerField()
+    approved = models.PositiveIntegerField()
+    published = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["cycle_year", "area_type", "area_code"])]
+
+    def __str__(self):
+        return f"{self.cycle_year} {self.area_type} {self.area_code}: {self.expected} expected"
+
+
+class RefreshRun(models.Model):
+    """One run of a refresh task: what it refreshed, when, how many rows, and how it ended."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        OK = "ok", "Finished"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=20, help_text="assessment, areas or full")
+    target = models.CharField(max_length=100, blank=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True)
+    rows = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self):
+        return f"{self.kind} {self.target} {self.status}"

@@ -1,20 +1,27 @@
-"""Carrying out the refresh marks that maturity's actions write. The summaries themselves come with the reports
-issue; today a refresh invalidates the cached pages (the cache version goes up) and marks the work done."""
+"""Carrying out the refresh marks that maturity's actions write: one assessment's summaries at once, its region
+and England a few seconds later in one batch, a whole cycle or everything for bulk imports. Each run is recorded;
+each successful one moves the cache version on, so cached pages and charts are rebuilt from the new summaries."""
 
 import logging
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.core.cache import cache
-from django.db import transaction
 from django.utils import timezone
 
 from maturity.models import RefreshMark
+from reports import summaries
+from reports.models import RefreshRun
 
 logger = logging.getLogger(__name__)
 
 CACHE_VERSION_KEY = "summaries-version"
 # A mark enqueued this long ago and still not done is taken to be lost (broker restarted, worker killed).
 LOST_AFTER = timedelta(minutes=5)
+
+
+def cache_version() -> int:
+    return cache.get(CACHE_VERSION_KEY) or 0
 
 
 def bump_cache_version() -> None:
@@ -24,15 +31,57 @@ def bump_cache_version() -> None:
     cache.incr(CACHE_VERSION_KEY)
 
 
-def process_mark(mark_id: int) -> bool:
-    """Refresh what one mark names. Returns False if it was already done (a duplicate delivery)."""
-    with transaction.atomic():
-        mark = RefreshMark.objects.select_for_update().filter(pk=mark_id, done_at__isnull=True).first()
-        if mark is None:
-            return False
-        mark.done_at = timezone.now()
-        mark.save(update_fields=["done_at"])
+@contextmanager
+def recorded(kind: str, target: str = ""):
+    """Record a run (start, end, rows, status, error). The body sets run.rows."""
+    run = RefreshRun.objects.create(kind=kind, target=target, started_at=timezone.now())
+    try:
+        yield run
+    except Exception as error:
+        run.status, run.error = RefreshRun.Status.FAILED, f"{error.__class__.__name__}: {error}"[:2000]
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "error", "finished_at"])
+        raise
+    run.status, run.finished_at = RefreshRun.Status.OK, timezone.now()
+    run.save(update_fields=["status", "rows", "finished_at"])
     bump_cache_version()
+
+
+def refresh_assessment(assessment_id: int) -> int:
+    with recorded("assessment", str(assessment_id)) as run:
+        run.rows = summaries.refresh_assessment(assessment_id)
+    return run.rows
+
+
+def refresh_areas(year: int) -> int:
+    with recorded("areas", str(year)) as run:
+        run.rows = summaries.refresh_areas(year)
+    return run.rows
+
+
+def rebuild(years=None) -> int:
+    with recorded("full" if years is None else "cycle", ",".join(map(str, years or []))) as run:
+        run.rows = summaries.rebuild(years)
+    return run.rows
+
+
+def process_mark(mark_id: int, *, schedule_areas=None) -> bool:
+    """Refresh what one mark names, then mark it done. Returns False if it was already done (a duplicate delivery).
+    `schedule_areas(year)` is called after an assessment's refresh, for the batched region and England follow-up."""
+    mark = RefreshMark.objects.filter(pk=mark_id, done_at__isnull=True).select_related("cycle").first()
+    if mark is None:
+        return False
+    if mark.assessment_id:
+        refresh_assessment(mark.assessment_id)
+        if schedule_areas is not None:
+            schedule_areas(mark.cycle.year)
+        else:
+            refresh_areas(mark.cycle.year)
+    elif mark.cycle_id:
+        rebuild([mark.cycle.year])
+    else:
+        rebuild()
+    RefreshMark.objects.filter(pk=mark_id).update(done_at=timezone.now())
     return True
 
 
@@ -43,7 +92,7 @@ def pending_marks(now=None):
 
 
 def sweep() -> int:
-    """Process every pending mark; returns how many were done."""
+    """Process every pending mark; returns how many were done. Region and England are refreshed at once here."""
     done = 0
     for mark_id in pending_marks().values_list("pk", flat=True):
         done += process_mark(mark_id)

@@ -1,9 +1,15 @@
+"""Celery tasks: thin wrappers around reports.refresh, each run recorded there."""
+
 from celery import shared_task
+from django.core.cache import cache
 from django.db import OperationalError
 from django.utils import timezone
 
 from reports import refresh
 from reports.models import WorkerHeartbeat
+
+# Region and England summaries wait this long after a submission, so that a burst of submissions costs one run.
+AREAS_DELAY_SECONDS = 3
 
 
 @shared_task(name="reports.heartbeat", bind=True)
@@ -14,10 +20,28 @@ def heartbeat(self) -> str:
     return hostname
 
 
+def schedule_areas(year: int) -> None:
+    """At most one pending region/England refresh per cycle: later submissions ride on the one already waiting."""
+    if cache.add(f"areas-pending:{year}", True, timeout=AREAS_DELAY_SECONDS * 20):
+        refresh_areas.apply_async(args=[year], countdown=AREAS_DELAY_SECONDS)
+
+
 @shared_task(name="reports.refresh_mark", acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True)
 def refresh_mark(mark_id: int) -> bool:
     """Enqueued by maturity after each write commits."""
-    return refresh.process_mark(mark_id)
+    return refresh.process_mark(mark_id, schedule_areas=schedule_areas)
+
+
+@shared_task(name="reports.refresh_areas", acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True)
+def refresh_areas(year: int) -> int:
+    cache.delete(f"areas-pending:{year}")
+    return refresh.refresh_areas(year)
+
+
+@shared_task(name="reports.rebuild_summaries", acks_late=True)
+def rebuild_summaries() -> int:
+    """Nightly from beat, and on demand (manage.py rebuild_summaries, the analysts' button)."""
+    return refresh.rebuild()
 
 
 @shared_task(name="reports.sweep_refresh_marks")

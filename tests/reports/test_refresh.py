@@ -92,7 +92,7 @@ def test_a_refresh_moves_the_cache_version_on(lead_and_assessment):
     save(lead, assessment)
     before = cache.get(reports_refresh.CACHE_VERSION_KEY, 0)
     reports_refresh.process_mark(RefreshMark.objects.get().pk)
-    assert cache.get(reports_refresh.CACHE_VERSION_KEY) == before + 1
+    assert cache.get(reports_refresh.CACHE_VERSION_KEY) > before
 
 
 def test_marking_nothing_in_particular_means_everything(db, django_capture_on_commit_callbacks):

@@ -1,0 +1,233 @@
+"""Summaries written from the database: the real published figures, incremental refreshes equal to a full rebuild,
+and a rebuild that fails leaving the previous summaries in place."""
+
+from pathlib import Path
+
+import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from maturity import actions
+from maturity.models import RefreshMark, Status
+from maturity.published import import_published_dma
+from reports import refresh, summaries
+from reports.models import AreaStat, GapScore, PillarScore, ProgressStat, RefreshRun
+from tests.factories import AssessmentFactory, CycleFactory, ICSFactory, TrustFactory, lead_of, reviewer_of
+from trusts.models import CareSetting, TrustType
+from trusts.ods import load_organisations
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+SUMMARY_MODELS = (PillarScore, GapScore, AreaStat, ProgressStat)
+
+
+def snapshot():
+    """Every summary row, without ids, floats rounded: what a reader would see."""
+    tables = {}
+    for model in SUMMARY_MODELS:
+        rows = model.objects.values()
+        tables[model.__name__] = sorted(
+            tuple(
+                (key, round(value, 9) if isinstance(value, float) else value)
+                for key, value in sorted(row.items())
+                if key != "id"
+            )
+            for row in rows
+        )
+    return tables
+
+
+@pytest.fixture
+def published(db):
+    load_organisations(FIXTURES / "ods")
+    import_published_dma(FIXTURES / "dma" / "dma_2024_2025_results_v2.xlsx", FIXTURES / "dma" / "provider_aliases.csv")
+    summaries.rebuild()
+
+
+def england(year, metric):
+    return AreaStat.objects.get(cycle_year=year, area_type="england", metric_code=metric)
+
+
+def test_englands_published_2025_pillar_means(published):
+    means = [
+        round(england(2025, code).mean, 2)
+        for code in [
+            "well_led",
+            "smart_foundations",
+            "safe_practice",
+            "support_workforce",
+            "empower_people",
+            "improve_care",
+            "healthy_populations",
+        ]
+    ]
+    assert means == [2.83, 2.61, 2.49, 2.64, 2.02, 2.38, 2.23]
+    assert england(2025, "well_led").n == 285
+
+
+def test_englands_overall_comparable_score_rose_from_2024_to_2025(published):
+    assert round(england(2025, "overall").mean, 2) == 2.52
+    assert round(england(2024, "overall").mean, 2) == 2.37
+
+
+def test_published_rows_are_labelled_and_icb_returns_kept_apart(published):
+    assert set(PillarScore.objects.values_list("source", "status").distinct()) == {("published", "published")}
+    assert PillarScore.objects.filter(cycle_year=2025, org_type="ics").count() == 42 * 8
+    assert england(2025, "well_led").n == 285  # the 42 ICB returns are not in it
+
+
+def test_a_failed_rebuild_leaves_the_previous_summaries(published, monkeypatch):
+    before = snapshot()
+    real_insert = summaries._insert
+
+    def fail_on_gaps(model, frame):
+        if model is AreaStat:
+            raise RuntimeError("worker killed")
+        return real_insert(model, frame)
+
+    monkeypatch.setattr(summaries, "_insert", fail_on_gaps)
+    with pytest.raises(RuntimeError):
+        refresh.rebuild()
+    assert snapshot() == before
+    run = RefreshRun.objects.latest("started_at")
+    assert run.status == RefreshRun.Status.FAILED and "worker killed" in run.error
+
+
+def test_each_run_is_recorded(published):
+    refresh.rebuild()
+    run = RefreshRun.objects.latest("started_at")
+    assert run.kind == "full" and run.status == RefreshRun.Status.OK and run.rows > 2000 and run.finished_at
+
+
+# --- Incremental refreshes equal a full rebuild ------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_world(db):
+    """Two ICSs in two regions; four trusts of two types; one open cycle with a small framework and targets."""
+    cycle = CycleFactory()
+    actions.set_gap_targets(
+        by=_analyst(),
+        cycle=cycle,
+        targets=[
+            {"theme": "epr", "kind": "domain_level", "value": 3, "description": "Level 3 on EPR domains"},
+            {
+                "theme": "legacy_it",
+                "kind": "indicator_at_most",
+                "indicator_code": "unsupported_devices_pct",
+                "value": 5,
+                "description": "At most 5% unsupported",
+            },
+        ],
+    )
+    icss = [ICSFactory(code="QOP"), ICSFactory(code="QVV")]
+    trusts = [
+        TrustFactory(
+            code=code, ics=icss[i % 2], trust_type=kind, care_settings=[CareSetting.ACUTE, CareSetting.COMMUNITY]
+        )
+        for i, (code, kind) in enumerate(
+            [
+                ("R0A", TrustType.ACUTE),
+                ("RBV", TrustType.ACUTE_SPECIALIST),
+                ("RM3", TrustType.ACUTE),
+                ("R0D", TrustType.ACUTE),
+            ]
+        )
+    ]
+    assessments = [
+        AssessmentFactory(cycle=cycle, trust=trust, care_setting_id=setting)
+        for trust in trusts
+        for setting in (CareSetting.ACUTE, CareSetting.COMMUNITY)
+    ]
+    leads = {trust.pk: lead_of(trust) for trust in trusts}
+    reviewers = {ics.pk: reviewer_of(ics) for ics in icss}
+    return assessments, leads, reviewers
+
+
+def _analyst():
+    from tests.factories import analyst
+
+    return analyst()
+
+
+def apply_edit(assessment, leads, reviewers, edit):
+    """One person's action on an assessment, if its state allows it; invalid moves are simply skipped."""
+    kind, level, devices = edit
+    assessment.refresh_from_db()
+    lead, reviewer = leads[assessment.trust_id], reviewers[assessment.trust.ics_id]
+    try:
+        if kind == "fill":
+            answers = {code: {"level": str(level)} for code in ("WL01", "SF01", "SF02")}
+            if assessment.care_setting_id != CareSetting.ACUTE:
+                del answers["SF02"]
+            actions.save_answers(
+                by=lead,
+                assessment=assessment,
+                expected_version=assessment.version,
+                answers=answers,
+                indicators={"unsupported_devices_pct": str(devices)},
+            )
+        elif kind == "submit":
+            actions.submit_assessment(
+                by=lead,
+                assessment=assessment,
+                expected_version=assessment.version,
+                sign_off_name="A",
+                sign_off_role="B",
+                declared=True,
+            )
+        elif kind == "return":
+            actions.return_assessment(
+                by=reviewer,
+                assessment=assessment,
+                expected_version=assessment.version,
+                comments=[actions.Comment("More")],
+            )
+        elif kind == "approve":
+            actions.approve_assessment(by=reviewer, assessment=assessment, expected_version=assessment.version)
+    except (actions.WrongState, actions.Incomplete):
+        pass
+
+
+EDITS = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=7),
+        st.tuples(
+            st.sampled_from(["fill", "submit", "return", "approve"]),
+            st.integers(min_value=1, max_value=5),
+            st.integers(min_value=0, max_value=20),
+        ),
+    ),
+    min_size=1,
+    max_size=25,
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edits=EDITS)
+def test_incremental_refreshes_after_random_edits_equal_a_full_rebuild(small_world, edits):
+    assessments, leads, reviewers = small_world
+    with transaction.atomic():
+        summaries.rebuild()
+        for index, edit in edits:
+            apply_edit(assessments[index], leads, reviewers, edit)
+            for mark_id in RefreshMark.objects.filter(done_at__isnull=True).values_list("pk", flat=True):
+                refresh.process_mark(mark_id)  # the assessment, then its region and England
+        incremental = snapshot()
+        summaries.rebuild()
+        assert incremental == snapshot()
+        transaction.set_rollback(True)
+
+
+def test_a_submission_shows_in_its_ics_at_once_and_england_after_the_areas(small_world):
+    assessments, leads, reviewers = small_world
+    summaries.rebuild()
+    first = assessments[0]
+    apply_edit(first, leads, reviewers, ("fill", 4, 2))
+    apply_edit(first, leads, reviewers, ("submit", 0, 0))
+    summaries.refresh_assessment(first.pk)
+    assert AreaStat.objects.get(area_type="ics", area_code="QOP", metric_code="well_led").mean == 4
+    assert not AreaStat.objects.filter(area_type="england", metric_code="well_led").exists()
+    summaries.refresh_areas(2026)
+    assert AreaStat.objects.get(area_type="england", metric_code="well_led").mean == 4
+    assert first.__class__.objects.get(pk=first.pk).status == Status.SUBMITTED
