@@ -55,6 +55,7 @@ STAT_COLUMNS = [
     "q3",
     "deciles",
     "share_met",
+    "measured_median",
     "source",
 ]
 
@@ -191,7 +192,9 @@ def area_stats(
     providers = _with_peer_group(providers).sort_values("assessment_id")
     providers = providers.assign(value=providers[value_column].astype(float))
     if "met" in providers:
-        providers = providers.assign(met_value=providers["met"].astype(float))
+        providers = providers.assign(
+            met_value=providers["met"].astype(float), measured_value=providers["measured"].astype(float)
+        )
     code_col, name_col, position_col = metric_columns
     frames = []
     for area_type in area_types:
@@ -207,6 +210,7 @@ def area_stats(
         stats["q1"], stats["median"], stats["q3"] = quantiles[0.25], quantiles[0.5], quantiles[0.75]
         stats["deciles"] = quantiles[DECILES].round(6).to_numpy().tolist()
         stats["share_met"] = grouped["met_value"].mean() if "met_value" in framed else None
+        stats["measured_median"] = grouped["measured_value"].median() if "measured_value" in framed else None
         stats = stats.reset_index().rename(
             columns={code_col: "metric_code", name_col: "metric_name", position_col: "metric_position"}
         )

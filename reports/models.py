@@ -146,6 +146,7 @@ class AreaStat(models.Model):
     q3 = models.FloatField()
     deciles = models.JSONField(help_text="The 10th to 90th percentiles")
     share_met = models.FloatField(null=True, help_text="Gap metrics: share of assessments meeting the target")
+    measured_median = models.FloatField(null=True, help_text="Gap metrics: the median of what was measured")
     source = models.CharField(max_length=10)
 
     objects = AreaStatQuerySet.as_manager()

@@ -1,0 +1,651 @@
+"""Chart builders (reports.charts), the chart include and the front-end wiring for plotly.js."""
+
+import io
+import json
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.template.loader import render_to_string
+
+from reports import charts
+
+PILLARS = ["Well Led", "Ensure Smart Foundations", "Safe Practice"]
+
+
+# --- Small frames, one per builder ---------------------------------------------------------------------------------
+
+
+def pillar_frame():
+    return pd.DataFrame(
+        {
+            "pillar_name": PILLARS,
+            "score": [3.25, 2.5, 4.0],
+            "ics_mean": [3.0, 2.75, 3.5],
+            "england_median": [2.9, 2.6, 3.4],
+            "peer_median": [3.1, 2.4, 3.6],
+            "peer_q1": [2.8, 2.0, 3.2],
+            "peer_q3": [3.5, 2.9, 4.0],
+        }
+    )
+
+
+def trend_frame():
+    return pd.DataFrame(
+        {
+            "cycle_year": [2024, 2025, 2024, 2025, 2023],
+            "series": ["Overall", "Overall", "Well Led", "Well Led", "Overall"],
+            "score": [2.5, 2.75, 3.0, 3.5, 2.0],
+        }
+    )
+
+
+def gaps_frame():
+    return pd.DataFrame(
+        {
+            "theme_name": ["Legacy IT", "EPR", "Cyber"],
+            "description": ["Level 3 on legacy IT domains", "An EPR live in every care setting", "DSPT Standards Met"],
+            "measured": [2.4, 3.0, 1.0],
+            "target": [3.0, 3.0, 2.0],
+            "gap": [0.6, 0.0, 1.0],
+        }
+    )
+
+
+def indicator_frame():
+    return pd.DataFrame(
+        {
+            "indicator_name": ["Unsupported devices", "Digital spend"],
+            "value": [7.5, 3.2],
+            "england_median": [4.0, 3.6],
+            "unit": ["%", "% of turnover"],
+        }
+    )
+
+
+def heatmap_frame():
+    return pd.DataFrame(
+        {
+            "label": ["Trust B – Acute", "Trust B – Acute", "Trust A – Community", "Trust A – Community"],
+            "pillar_name": ["Well Led", "Safe Practice", "Well Led", "Safe Practice"],
+            "score": [4.5, 2.25, 1.0, np.nan],
+        }
+    )
+
+
+def distribution_frame():
+    rows = []
+    for pillar in PILLARS[:2]:
+        for group, shift in [("Greater Manchester", 0.5), ("England", 0.0)]:
+            rows.append(
+                {
+                    "pillar_name": pillar,
+                    "group": group,
+                    "n": 12 if shift else 285,
+                    "p10": 1.5 + shift,
+                    "q1": 2.0 + shift,
+                    "median": 2.5 + shift,
+                    "q3": 3.0 + shift,
+                    "p90": 3.5 + shift,
+                    "mean": 2.6 + shift,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def ranked_frame():
+    return pd.DataFrame(
+        {
+            "name": ["North", "South", "East"],
+            "mean": [2.5, 3.5, 3.0],
+            "q1": [2.0, 3.0, 2.5],
+            "q3": [3.0, 4.0, 3.25],
+            "n": [10, 20, 15],
+        }
+    )
+
+
+def deciles_frame():
+    rows = [{"pillar_name": p, "decile": d, "value": 1 + d / 25 + i / 10} for i, p in enumerate(PILLARS[:2]) for d in
+            (30, 10, 20)]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+DSPT_ORDER = ["Standards Exceeded", "Standards Met", "Approaching Standards", "Standards Not Met"]
+
+
+def stacked_frame():
+    return pd.DataFrame(
+        {
+            "group": ["London", "London", "London", "Midlands", "Midlands"],
+            "category": ["Standards Met", "Standards Exceeded", "Not published", "Standards Met", "Standards Not Met"],
+            "count": [10, 3, 1, 7, 2],
+        }
+    )
+
+
+def histogram_frame():
+    return pd.DataFrame({"label": ["A", "B", "C", "D", "E"], "value": [0.5, 3.0, 12.0, 19.5, np.nan]})
+
+
+def movers_frame():
+    return pd.DataFrame(
+        {
+            "name": ["Trust A", "Trust B", "Trust C"],
+            "previous": [2.0, 3.0, 2.5],
+            "current": [2.5, 2.75, 3.5],
+            "change": [0.5, -0.25, 1.0],
+        }
+    )
+
+
+BUILDS = {
+    "pillar_comparison": lambda df: charts.pillar_comparison("pillars", df),
+    "trend": lambda df: charts.trend("trend", df),
+    "gaps": lambda df: charts.gaps("gaps", df),
+    "indicator_comparison": lambda df: charts.indicator_comparison("indicators", df),
+    "heatmap": lambda df: charts.heatmap("heatmap", df),
+    "distribution": lambda df: charts.distribution("distribution", df),
+    "ranked": lambda df: charts.ranked("ranked", df),
+    "deciles": lambda df: charts.deciles("deciles", df),
+    "stacked_counts": lambda df: charts.stacked_counts("dspt", df, category_order=DSPT_ORDER),
+    "histogram": lambda df: charts.histogram("devices", df, value_title="Unsupported devices (%)"),
+    "movers": lambda df: charts.movers("movers", df),
+}
+FRAMES = {
+    "pillar_comparison": pillar_frame,
+    "trend": trend_frame,
+    "gaps": gaps_frame,
+    "indicator_comparison": indicator_frame,
+    "heatmap": heatmap_frame,
+    "distribution": distribution_frame,
+    "ranked": ranked_frame,
+    "deciles": deciles_frame,
+    "stacked_counts": stacked_frame,
+    "histogram": histogram_frame,
+    "movers": movers_frame,
+}
+
+
+def build(name, df=None):
+    return BUILDS[name](FRAMES[name]() if df is None else df)
+
+
+def rows(chart):
+    """The table as plain Python lists, NaN as None, for comparing with expected rows."""
+    return [
+        [None if (isinstance(v, float) and math.isnan(v)) else v for v in row] for row in chart.table.values.tolist()
+    ]
+
+
+def assert_plain_json(value):
+    """Only JSON types all the way down: no numpy scalars or arrays, no NaN."""
+    if isinstance(value, dict):
+        for item in value.values():
+            assert_plain_json(item)
+    elif isinstance(value, list):
+        for item in value:
+            assert_plain_json(item)
+    else:
+        assert value is None or type(value) in (str, int, float, bool), type(value)
+        assert not (isinstance(value, float) and not math.isfinite(value))
+
+
+# --- What every builder shares -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", BUILDS)
+def test_every_figure_is_plain_json_without_title_or_template(name):
+    chart = build(name)
+    assert_plain_json(chart.figure)
+    json.dumps(chart.figure, allow_nan=False)
+    layout = chart.figure["layout"]
+    assert "title" not in layout  # the page shows the title as a heading
+    assert "template" not in layout  # Plotly's default template would add ~10 KB per chart
+    assert layout["autosize"] is True
+    assert set(layout["margin"]) >= {"l", "r", "t", "b"}
+    assert "Arial" in layout["font"]["family"]
+    assert chart.title and chart.description
+    assert not chart.is_empty
+
+
+@pytest.mark.parametrize("name", BUILDS)
+def test_every_builder_returns_an_empty_chart_for_an_empty_frame(name):
+    empty = FRAMES[name]().iloc[0:0]
+    chart = build(name, empty)
+    assert chart.figure == {"data": [], "layout": {}}
+    assert chart.table.empty
+    assert chart.is_empty
+    assert chart.rows == []
+    assert chart.title and chart.description
+
+
+@pytest.mark.parametrize("name", BUILDS)
+def test_every_builder_takes_its_title_and_description_from_the_caller(name):
+    function = getattr(charts, name)
+    kwargs = {"category_order": DSPT_ORDER} if name == "stacked_counts" else {}
+    if name == "histogram":
+        kwargs["value_title"] = "Value"
+    chart = function("custom", FRAMES[name](), title="My title", description="What it shows.", **kwargs)
+    assert (chart.id, chart.title, chart.description) == ("custom", "My title", "What it shows.")
+
+
+@pytest.mark.parametrize("name", [n for n in BUILDS if n != "gaps"])
+def test_csv_reads_back_as_the_table(name):
+    chart = build(name)
+    read = pd.read_csv(io.StringIO(charts.chart_csv(chart)))
+    pd.testing.assert_frame_equal(read, chart.table, check_dtype=False)
+
+
+def test_a_chart_id_must_be_safe_in_html_ids_and_urls():
+    with pytest.raises(ValueError):
+        charts.pillar_comparison('x" onload="alert(1)', pillar_frame())
+
+
+def test_palette_is_nhs_colours_blue_first():
+    assert charts.PALETTE[0] == "#005EB8"
+    assert charts.PALETTE[1] == "#ED8B00"
+    assert len(set(charts.PALETTE)) == len(charts.PALETTE) >= 7
+
+
+# --- Builders ------------------------------------------------------------------------------------------------------
+
+
+def test_pillar_comparison_bars_for_the_organisation_and_markers_for_comparators():
+    chart = build("pillar_comparison")
+    bar, ics, england, peers = chart.figure["data"]
+    assert bar["type"] == "bar" and bar["orientation"] == "h"
+    assert bar["x"] == [3.25, 2.5, 4.0]
+    assert bar["y"] == PILLARS
+    assert bar["name"] == "This organisation"
+    assert [t["type"] for t in (ics, england, peers)] == ["scatter"] * 3
+    assert all(t["mode"] == "markers" for t in (ics, england, peers))
+    assert ics["name"] == "ICS mean" and ics["x"] == [3.0, 2.75, 3.5]
+    assert england["name"] == "England median" and england["x"] == [2.9, 2.6, 3.4]
+    assert peers["x"] == [3.1, 2.4, 3.6]
+    # The peers' interquartile range as an asymmetric error bar around their median.
+    assert peers["error_x"]["array"] == pytest.approx([0.4, 0.5, 0.4])
+    assert peers["error_x"]["arrayminus"] == pytest.approx([0.3, 0.4, 0.4])
+
+    layout = chart.figure["layout"]
+    assert layout["xaxis"]["title"]["text"] == "Score (level 1 to 5)"
+    assert layout["xaxis"]["range"] == [0, 5.25]
+    assert layout["xaxis"]["tickvals"] == [1, 2, 3, 4, 5]
+    assert layout["yaxis"]["title"]["text"] == "Pillar"
+    assert layout["yaxis"]["autorange"] == "reversed"  # first pillar at the top
+
+    assert list(chart.table.columns) == [
+        "Pillar",
+        "This organisation",
+        "ICS mean",
+        "England median",
+        "Peer median",
+        "Peer lower quartile",
+        "Peer upper quartile",
+    ]
+    assert rows(chart)[0] == ["Well Led", 3.25, 3.0, 2.9, 3.1, 2.8, 3.5]
+
+
+def test_pillar_comparison_leaves_out_missing_and_empty_comparators():
+    df = pillar_frame().drop(columns=["ics_mean", "peer_q1", "peer_q3"])
+    df["england_median"] = np.nan
+    chart = charts.pillar_comparison("pillars", df, org_label="Manchester University NHS FT")
+    assert [t["name"] for t in chart.figure["data"]] == [
+        "Manchester University NHS FT",
+        "Peer median (bar: middle half of peers)",
+    ]
+    assert "error_x" not in chart.figure["data"][1]
+    assert list(chart.table.columns) == ["Pillar", "Manchester University NHS FT", "Peer median"]
+
+
+def test_pillar_comparison_shows_a_missing_score_as_a_gap():
+    df = pillar_frame()
+    df.loc[1, "score"] = np.nan
+    chart = charts.pillar_comparison("pillars", df)
+    assert chart.figure["data"][0]["x"] == [3.25, None, 4.0]
+    assert chart.rows[1][1] == {"text": "No data", "numeric": False, "missing": True}
+
+
+def test_trend_one_line_per_series_over_whole_years():
+    chart = build("trend")
+    overall, well_led = chart.figure["data"]
+    assert overall["type"] == "scatter" and overall["mode"] == "lines+markers"
+    assert overall["name"] == "Overall"
+    assert overall["x"] == [2023, 2024, 2025]  # sorted by year
+    assert overall["y"] == [2.0, 2.5, 2.75]
+    assert well_led["x"] == [2024, 2025] and well_led["y"] == [3.0, 3.5]
+    assert overall["line"]["dash"] != well_led["line"]["dash"]  # told apart without colour
+    assert overall["marker"]["symbol"] != well_led["marker"]["symbol"]
+
+    layout = chart.figure["layout"]
+    assert layout["xaxis"]["title"]["text"] == "Assessment cycle"
+    assert layout["xaxis"]["tickvals"] == [2023, 2024, 2025]
+    assert layout["xaxis"]["ticktext"] == ["2023", "2024", "2025"]
+    assert layout["yaxis"]["range"] == [0.75, 5.25]
+    assert layout["yaxis"]["tickvals"] == [1, 2, 3, 4, 5]
+
+    assert list(chart.table.columns) == ["Measure", "2023", "2024", "2025"]
+    assert rows(chart) == [["Overall", 2.0, 2.5, 2.75], ["Well Led", None, 3.0, 3.5]]
+
+
+def test_gaps_horizontal_bars_with_the_target_in_hover_and_table():
+    chart = build("gaps")
+    (bar,) = chart.figure["data"]
+    assert bar["type"] == "bar" and bar["orientation"] == "h"
+    assert bar["x"] == [0.6, 0.0, 1.0]
+    assert bar["y"] == ["Legacy IT", "EPR", "Cyber"]
+    assert bar["text"] == ["0.60", "Target met", "1.00"]
+    assert bar["customdata"][0] == ["Level 3 on legacy IT domains", "2.40", "3.00"]
+    assert "Target: %{customdata[0]}" in bar["hovertemplate"]
+    assert chart.figure["layout"]["xaxis"]["title"]["text"] == "Gap to target (0 = target met)"
+    assert list(chart.table.columns) == ["Theme", "Target", "Measured", "Target value", "Gap to target"]
+    assert rows(chart)[1] == ["EPR", "An EPR live in every care setting", 3.0, 3.0, 0.0]
+
+
+def test_gaps_accept_a_status_as_the_measure():
+    df = gaps_frame().astype({"measured": object, "target": object})
+    df.loc[2, ["measured", "target"]] = ["Approaching Standards", "Standards Met"]
+    chart = charts.gaps("gaps", df)
+    assert chart.figure["data"][0]["customdata"][2] == ["DSPT Standards Met", "Approaching Standards", "Standards Met"]
+    assert chart.rows[2][2] == {"text": "Approaching Standards", "numeric": False, "missing": False}
+
+
+def test_indicator_comparison_bars_against_england_markers_with_units():
+    chart = build("indicator_comparison")
+    bar, england = chart.figure["data"]
+    assert bar["type"] == "bar" and bar["x"] == [7.5, 3.2]
+    assert bar["y"] == ["Unsupported devices (%)", "Digital spend (% of turnover)"]
+    assert england["type"] == "scatter" and england["mode"] == "markers"
+    assert england["name"] == "England median" and england["x"] == [4.0, 3.6]
+    assert chart.figure["layout"]["xaxis"]["title"]["text"] == "Value (unit in each label)"
+    assert list(chart.table.columns) == ["Indicator", "This organisation", "England median", "Unit"]
+    assert rows(chart) == [["Unsupported devices", 7.5, 4.0, "%"], ["Digital spend", 3.2, 3.6, "% of turnover"]]
+
+
+def test_heatmap_scores_in_rows_as_given_with_values_written_in_the_cells():
+    chart = build("heatmap")
+    (heat,) = chart.figure["data"]
+    assert heat["type"] == "heatmap"
+    assert heat["y"] == ["Trust B – Acute", "Trust A – Community"]  # the given order, not alphabetical
+    assert heat["x"] == ["Well Led", "Safe Practice"]
+    assert heat["z"] == [[4.5, 2.25], [1.0, None]]
+    assert (heat["zmin"], heat["zmax"]) == (1, 5)
+    assert heat["texttemplate"] == "%{z:.2f}"
+    assert heat["colorscale"][0][1] == "#E6EFF8" and heat["colorscale"][-1][1] == "#003087"  # light to dark blue
+    layout = chart.figure["layout"]
+    assert layout["yaxis"]["autorange"] == "reversed"
+    assert layout["yaxis"]["title"]["text"] == "Organisation"
+    assert layout["xaxis"]["title"]["text"] == "Pillar"
+    assert list(chart.table.columns) == ["Organisation", "Well Led", "Safe Practice"]
+    assert rows(chart) == [["Trust B – Acute", 4.5, 2.25], ["Trust A – Community", 1.0, None]]
+
+
+def test_distribution_box_plots_from_precomputed_statistics():
+    chart = build("distribution")
+    manchester, england = chart.figure["data"]
+    assert manchester["type"] == "box" and manchester["orientation"] == "h"
+    assert manchester["name"] == "Greater Manchester" and england["name"] == "England"
+    assert manchester["y"] == PILLARS[:2]
+    assert manchester["q1"] == [2.5, 2.5]
+    assert manchester["median"] == [3.0, 3.0]
+    assert manchester["q3"] == [3.5, 3.5]
+    assert manchester["lowerfence"] == [2.0, 2.0]  # the 10th percentile
+    assert manchester["upperfence"] == [4.0, 4.0]  # the 90th percentile
+    assert manchester["mean"] == [3.1, 3.1]
+    assert england["q1"] == [2.0, 2.0]
+    assert manchester["line"]["color"] != england["line"]["color"]
+    layout = chart.figure["layout"]
+    assert layout["boxmode"] == "group"
+    assert layout["xaxis"]["range"] == [0.75, 5.25]
+    assert layout["yaxis"]["categoryarray"] == PILLARS[:2]
+    assert list(chart.table.columns) == [
+        "Pillar",
+        "Group",
+        "Assessments",
+        "10th percentile",
+        "Lower quartile",
+        "Median",
+        "Upper quartile",
+        "90th percentile",
+        "Mean",
+    ]
+    assert rows(chart)[0] == ["Well Led", "Greater Manchester", 12, 2.0, 2.5, 3.0, 3.5, 4.0, 3.1]
+    assert chart.rows[0][2]["text"] == "12"  # a count stays an integer
+
+
+def test_ranked_sorted_by_mean_with_the_interquartile_range():
+    chart = charts.ranked("ranked", ranked_frame(), name_title="ICS", highlight="East")
+    (dots,) = chart.figure["data"]
+    assert dots["type"] == "scatter" and dots["mode"] == "markers"
+    assert dots["y"] == ["South", "East", "North"]
+    assert dots["x"] == [3.5, 3.0, 2.5]
+    assert dots["error_x"]["array"] == [0.5, 0.25, 0.5]
+    assert dots["error_x"]["arrayminus"] == [0.5, 0.5, 0.5]
+    assert dots["customdata"][0] == [3.0, 4.0, 20]
+    assert dots["marker"]["color"] == ["#005EB8", "#ED8B00", "#005EB8"]
+    assert chart.figure["layout"]["xaxis"]["range"] == [0.75, 5.25]
+    assert chart.figure["layout"]["yaxis"]["autorange"] == "reversed"
+    assert list(chart.table.columns) == ["ICS", "Mean score", "Lower quartile", "Upper quartile", "Assessments"]
+    assert rows(chart) == [["South", 3.5, 3.0, 4.0, 20], ["East", 3.0, 2.5, 3.25, 15], ["North", 2.5, 2.0, 3.0, 10]]
+
+
+def test_deciles_one_line_per_pillar():
+    chart = build("deciles")
+    well_led, foundations = chart.figure["data"]
+    assert well_led["type"] == "scatter" and well_led["mode"] == "lines+markers"
+    assert well_led["name"] == "Well Led" and foundations["name"] == "Ensure Smart Foundations"
+    assert well_led["x"] == [10, 20, 30]
+    assert well_led["y"] == pytest.approx([1.4, 1.8, 2.2])
+    xaxis = chart.figure["layout"]["xaxis"]
+    assert xaxis["tickvals"] == [10, 20, 30] and xaxis["ticktext"] == ["10th", "20th", "30th"]
+    assert chart.figure["layout"]["yaxis"]["range"] == [0.75, 5.25]
+    assert list(chart.table.columns) == ["Pillar", "10th percentile", "20th percentile", "30th percentile"]
+    assert rows(chart)[1] == pytest.approx(["Ensure Smart Foundations", 1.5, 1.9, 2.3])
+
+
+def test_stacked_counts_in_the_given_category_order_with_fixed_colours():
+    chart = charts.stacked_counts("dspt", stacked_frame(), category_order=DSPT_ORDER, group_title="Region")
+    data = chart.figure["data"]
+    # "Approaching Standards" has no rows; a category outside the order comes last.
+    assert [t["name"] for t in data] == ["Standards Exceeded", "Standards Met", "Standards Not Met", "Not published"]
+    assert all(t["type"] == "bar" and t["orientation"] == "h" for t in data)
+    assert data[0]["y"] == ["London", "Midlands"]
+    assert data[1]["x"] == [10, 7]
+    assert data[0]["x"] == [3, 0]
+    assert data[0]["text"] == ["3", ""]  # no label on an empty segment
+    # Colours follow the position in category_order, so they are the same on every chart.
+    assert [t["marker"]["color"] for t in data] == [
+        charts.PALETTE[0],
+        charts.PALETTE[1],
+        charts.PALETTE[3],
+        charts.PALETTE[4],
+    ]
+    assert chart.figure["layout"]["barmode"] == "stack"
+    assert chart.figure["layout"]["legend"]["traceorder"] == "normal"
+    assert list(chart.table.columns) == ["Region", *[t["name"] for t in data]]
+    assert rows(chart) == [["London", 3, 10, 0, 1], ["Midlands", 0, 7, 2, 0]]
+
+
+def test_stacked_counts_take_named_colours():
+    chart = charts.stacked_counts(
+        "dspt", stacked_frame(), category_order=DSPT_ORDER, colours={"Standards Met": "#00A499"}
+    )
+    assert chart.figure["data"][1]["marker"]["color"] == "#00A499"
+
+
+def test_histogram_of_values_in_round_bins():
+    chart = build("histogram")
+    (hist,) = chart.figure["data"]
+    assert hist["type"] == "histogram"
+    assert sorted(hist["x"]) == [0.5, 3.0, 12.0, 19.5]  # the missing value is left out
+    assert hist["xbins"] == {"start": 0, "end": 20, "size": 2}
+    layout = chart.figure["layout"]
+    assert layout["xaxis"]["title"]["text"] == "Unsupported devices (%)"
+    assert layout["yaxis"]["title"]["text"] == "Number of organisations"
+    assert list(chart.table.columns) == ["Name", "Unsupported devices (%)"]
+    assert rows(chart) == [["D", 19.5], ["C", 12.0], ["B", 3.0], ["A", 0.5]]
+
+
+@pytest.mark.parametrize(
+    ("values", "start", "end", "size"),
+    [
+        ([0.0, 100.0], 0, 110, 10),
+        ([2.0, 2.0], 2, 3, 1),
+        ([0.12, 0.31], 0.12, 0.32, 0.02),
+        ([5.0, 17.0], 4, 18, 2),
+    ],
+)
+def test_histogram_bins_cover_every_value(values, start, end, size):
+    df = pd.DataFrame({"label": [str(v) for v in values], "value": values})
+    bins = charts.histogram("h", df, value_title="Value").figure["data"][0]["xbins"]
+    assert bins["start"] == pytest.approx(start)
+    assert bins["end"] == pytest.approx(end)
+    assert bins["size"] == pytest.approx(size)
+    assert bins["start"] <= min(values) and max(values) < bins["end"]
+
+
+def test_histogram_of_only_missing_values_is_empty():
+    df = pd.DataFrame({"label": ["A"], "value": [np.nan]})
+    assert charts.histogram("h", df, value_title="Value").is_empty
+
+
+def test_movers_dumbbells_sorted_by_change():
+    chart = charts.movers("movers", movers_frame(), previous_label="2024", current_label="2025")
+    connectors, previous, current = chart.figure["data"]
+    assert connectors["mode"] == "lines" and connectors["hoverinfo"] == "skip"
+    assert connectors["x"] == [2.5, 3.5, None, 2.0, 2.5, None, 3.0, 2.75, None]
+    assert connectors["y"] == ["Trust C", "Trust C", None, "Trust A", "Trust A", None, "Trust B", "Trust B", None]
+    assert previous["name"] == "2024" and previous["x"] == [2.5, 2.0, 3.0]
+    assert current["name"] == "2025" and current["x"] == [3.5, 2.5, 2.75]
+    assert current["y"] == ["Trust C", "Trust A", "Trust B"]
+    assert "%{customdata[2]:+.2f}" in current["hovertemplate"]
+    assert chart.figure["layout"]["xaxis"]["range"] == [0.75, 5.25]
+    assert list(chart.table.columns) == ["Name", "2024", "2025", "Change"]
+    assert rows(chart) == [["Trust C", 2.5, 3.5, 1.0], ["Trust A", 2.0, 2.5, 0.5], ["Trust B", 3.0, 2.75, -0.25]]
+
+
+# --- Table rows and CSV --------------------------------------------------------------------------------------------
+
+
+def test_table_rows_format_numbers_for_people():
+    chart = build("ranked")
+    assert chart.columns == [
+        {"text": "Name", "numeric": False},
+        {"text": "Mean score", "numeric": True},
+        {"text": "Lower quartile", "numeric": True},
+        {"text": "Upper quartile", "numeric": True},
+        {"text": "Assessments", "numeric": True},
+    ]
+    assert [cell["text"] for cell in chart.rows[2]] == ["North", "2.50", "2.00", "3.00", "10"]
+    assert charts.table_rows(chart) == chart.rows
+    assert all(cell["numeric"] for cell in chart.rows[0][1:])
+
+
+def test_csv_neutralises_formulas_in_text_but_not_numbers():
+    table = pd.DataFrame(
+        {
+            "=Name": ["=1+1", "+44 161", "-x", "@SUM(A1)", "\tTab", "\rReturn", "Plain – text"],
+            "Change": [-1.5, 2.0, 0.0, -3.0, 1.0, 1.0, 1.0],
+        }
+    )
+    chart = charts.Chart("t", "T", "D", {"data": [], "layout": {}}, table)
+    read = pd.read_csv(io.StringIO(charts.chart_csv(chart)))
+    assert list(read.columns) == ["'=Name", "Change"]
+    assert read["'=Name"].tolist() == ["'=1+1", "'+44 161", "'-x", "'@SUM(A1)", "'\tTab", "'\rReturn", "Plain – text"]
+    assert read["Change"].tolist() == [-1.5, 2.0, 0.0, -3.0, 1.0, 1.0, 1.0]
+    assert ",-1.5\r\n" in charts.chart_csv(chart)  # numbers are written as they are
+
+
+def test_csv_of_an_empty_chart_is_its_header():
+    assert charts.chart_csv(build("ranked", ranked_frame().iloc[0:0])) == (
+        "Name,Mean score,Lower quartile,Upper quartile,Assessments\r\n"
+    )
+
+
+# --- Template include ----------------------------------------------------------------------------------------------
+
+
+def render(chart, csv_url="/ics/QOP/charts/pillars.csv"):
+    return render_to_string("reports/_chart.html", {"chart": chart, "csv_url": csv_url})
+
+
+def test_include_renders_title_description_chart_json_table_and_csv_link():
+    chart = build("pillar_comparison")
+    html = render(chart)
+    assert '<h3 class="nhsuk-heading-s nhsuk-u-margin-bottom-2" id="chart-pillars-title">' in html
+    assert "Pillar scores against comparators</h3>" in html
+    assert chart.description.replace("'", "&#x27;") in html
+    assert '<div class="app-chart" id="chart-pillars" data-chart-id="pillars" aria-hidden="true"></div>' in html
+
+    script = re.search(r'<script id="chart-pillars-data" type="application/json">(.*?)</script>', html, re.S)
+    assert script and json.loads(script.group(1)) == chart.figure
+
+    assert "Show the data as a table" in html
+    assert '<caption class="nhsuk-table__caption nhsuk-table__caption--s" id="chart-pillars-caption">' in html
+    assert '<th scope="col" class="nhsuk-table__header">Pillar</th>' in html
+    assert '<th scope="col" class="nhsuk-table__header nhsuk-table__header--numeric">ICS mean</th>' in html
+    assert '<th scope="row" class="nhsuk-table__header">Well Led</th>' in html
+    assert '<td class="nhsuk-table__cell nhsuk-table__cell--numeric">3.25</td>' in html
+    assert html.count('<tr class="nhsuk-table__row">') == 1 + len(PILLARS)
+    assert '<a class="nhsuk-link" href="/ics/QOP/charts/pillars.csv" download>Download this data (CSV)' in html
+
+
+def test_include_escapes_text_and_keeps_the_json_inert():
+    df = pillar_frame()
+    df.loc[0, "pillar_name"] = "</script><script>alert(1)</script>"
+    html = render(charts.pillar_comparison("pillars", df, title="<b>Title</b>"))
+    assert "<b>Title</b>" not in html and "&lt;b&gt;Title&lt;/b&gt;" in html
+    assert "<script>alert(1)" not in html
+
+
+def test_include_for_an_empty_chart_says_so_and_draws_nothing():
+    html = render(build("heatmap", heatmap_frame().iloc[0:0]))
+    assert "Pillar scores by organisation" in html
+    assert "No data for this chart yet." in html
+    assert "app-chart" in html  # the figure's own class
+    assert "data-chart-id" not in html and "application/json" not in html
+    assert "<table" not in html and "Download this data" not in html
+
+
+def test_chart_scripts_load_plotly_then_the_chart_module():
+    html = render_to_string("reports/_chart_scripts.html")
+    plotly = html.index('<script src="/static/dist/js/plotly.min.js" defer></script>')
+    module = html.index('<script type="module" src="/static/js/charts.js"></script>')
+    assert plotly < module
+    assert "<script>" not in html  # nothing inline
+
+
+# --- Front-end wiring ----------------------------------------------------------------------------------------------
+
+
+def test_plotly_is_the_cartesian_bundle_pinned_and_copied_by_the_build():
+    package = json.loads((settings.BASE_DIR / "package.json").read_text())
+    version = package["dependencies"]["plotly.js-cartesian-dist-min"]
+    assert re.fullmatch(r"\d+\.\d+\.\d+", version)  # an exact version
+    build_script = (settings.BASE_DIR / "scripts" / "build_static.sh").read_text()
+    assert "plotly.js-cartesian-dist-min/plotly-cartesian.min.js" in build_script
+    assert '"$out/js/plotly.min.js"' in build_script
+
+
+def test_python_plotly_bundle_is_not_served():
+    # Python's plotly package ships the full plotly.min.js (~1.4 MB gzip); only our cartesian copy is a static file.
+    assert finders.find("plotly.min.js") is None
+    assert finders.find("package_data/plotly.min.js") is None
+    served = finders.find("dist/js/plotly.min.js")
+    if served is None:
+        pytest.skip("static files not built (npm run build)")
+    assert "cartesian" in Path(served).read_text(encoding="utf-8")[:200]
+
+
+def test_charts_module_draws_from_json_script_without_inline_code():
+    source = (settings.BASE_DIR / "static" / "js" / "charts.js").read_text()
+    assert "window.Plotly.newPlot(" in source
+    assert ".app-chart[data-chart-id]" in source
+    assert "chart-${" in source and "-data" in source
+    assert "displaylogo: false" in source and "responsive: true" in source
+    assert "eval(" not in source and "new Function" not in source
