@@ -39,6 +39,7 @@ GAP_COLUMNS = [
     "gap",
     "met",
 ]
+INDICATOR_COLUMNS = [*ORG_COLUMNS, "indicator_code", "number", "text"]
 STAT_COLUMNS = [
     "cycle_year",
     "area_type",
@@ -80,6 +81,17 @@ def pillar_scores(
     scores = pd.concat([pillar_means, weighted, published], ignore_index=True)
     merged = assessments.merge(scores, on="assessment_id", how="inner")
     return merged[PILLAR_COLUMNS].sort_values(["assessment_id", "pillar_position"]).reset_index(drop=True)
+
+
+def indicator_scores(assessments: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
+    """One row per assessment × indicator value; numbers (and yes/no as 1/0) in `number`, the rest in `text`."""
+    merged = assessments.merge(values, on="assessment_id", how="inner")
+    if merged.empty:
+        return pd.DataFrame(columns=INDICATOR_COLUMNS)
+    is_number = merged["value"].map(lambda value: isinstance(value, int | float))
+    merged["number"] = merged["value"].where(is_number).astype(float)
+    merged["text"] = merged["value"].where(~is_number, "").astype(str)
+    return merged[INDICATOR_COLUMNS]
 
 
 def theme_levels(answers: pd.DataFrame) -> pd.DataFrame:
@@ -192,9 +204,9 @@ def area_stats(
     providers = _with_peer_group(providers).sort_values("assessment_id")
     providers = providers.assign(value=providers[value_column].astype(float))
     if "met" in providers:
-        providers = providers.assign(
-            met_value=providers["met"].astype(float), measured_value=providers["measured"].astype(float)
-        )
+        providers = providers.assign(met_value=providers["met"].astype(float))
+    if "measured" in providers:
+        providers = providers.assign(measured_value=providers["measured"].astype(float))
     code_col, name_col, position_col = metric_columns
     frames = []
     for area_type in area_types:

@@ -110,6 +110,27 @@ class GapScore(SummaryRow):
         return f"{self.cycle_year} {self.org_code} {self.care_setting} {self.theme}: gap {self.gap}"
 
 
+class IndicatorScore(SummaryRow):
+    """One counted assessment's contextual indicator value (its own, or its trust's latest published snapshot)."""
+
+    indicator_code = models.CharField(max_length=40)
+    number = models.FloatField(null=True)
+    text = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["cycle_year", "ics_code"]),
+            models.Index(fields=["cycle_year", "region_code"]),
+            models.Index(fields=["cycle_year", "org_code"]),
+            models.Index(fields=["assessment"]),
+        ]
+
+    def __str__(self):
+        return (
+            f"{self.cycle_year} {self.org_code} {self.care_setting} {self.indicator_code}: {self.number or self.text}"
+        )
+
+
 class AreaType(models.TextChoices):
     ENGLAND = "england", "England"
     REGION = "region", "Region"

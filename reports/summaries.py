@@ -20,7 +20,7 @@ from maturity.models import (
     Theme,
 )
 from reports import aggregation
-from reports.models import AreaStat, GapScore, PillarScore, ProgressStat
+from reports.models import AreaStat, GapScore, IndicatorScore, PillarScore, ProgressStat
 from trusts.models import Trust
 
 PILLAR_METRIC = ("pillar_code", "pillar_name", "pillar_position")
@@ -207,17 +207,16 @@ def expected_returns(years, where_ics: Q | None = None) -> pd.DataFrame:
 # --- Computing ---------------------------------------------------------------------------------------------------
 
 
-def assessment_rows(where: Q) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Pillar and gap rows of the counted assessments `where` selects."""
+def assessment_rows(where: Q) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Pillar, gap and indicator rows of the counted assessments `where` selects."""
     assessments = counted_assessments(where)
     scores = aggregation.pillar_scores(
         assessments, pillar_means(where), overall_weights(where), published_scores(where)
     )
     levels = aggregation.theme_levels(answers_with_themes(where))
-    gaps = aggregation.gap_scores(
-        assessments, levels, indicator_values(assessments), gap_targets(set(assessments["cycle_year"]))
-    )
-    return scores, gaps
+    values = indicator_values(assessments)
+    gaps = aggregation.gap_scores(assessments, levels, values, gap_targets(set(assessments["cycle_year"])))
+    return scores, gaps, aggregation.indicator_scores(assessments, values)
 
 
 def stats_for(scores: pd.DataFrame, gaps: pd.DataFrame, area_types) -> pd.DataFrame:
@@ -278,14 +277,15 @@ def rebuild(years=None) -> int:
     row_filter = Q() if years is None else Q(cycle_year__in=list(years))
     with transaction.atomic():
         _lock(years)
-        scores, gaps = assessment_rows(where)
+        scores, gaps, indicators = assessment_rows(where)
         all_years = set(scores["cycle_year"]) | set(years or [])
         stats = stats_for(scores, gaps, tuple(aggregation.AREA_KEYS))
         progress = aggregation.progress_stats(provider_statuses(where), expected_returns(all_years))
-        for model in (PillarScore, GapScore, AreaStat, ProgressStat):
+        for model in (PillarScore, GapScore, IndicatorScore, AreaStat, ProgressStat):
             model.objects.filter(row_filter).delete()
         written = _insert(PillarScore, _row_frame(scores, PillarScore))
         written += _insert(GapScore, _row_frame(gaps, GapScore))
+        written += _insert(IndicatorScore, _row_frame(indicators, IndicatorScore))
         written += _insert(AreaStat, stats)
         written += _insert(ProgressStat, progress)
     return written
@@ -300,11 +300,12 @@ def refresh_assessment(assessment_id: int) -> int:
     year = assessment.cycle.year
     with transaction.atomic():
         _lock([year])
-        scores, gaps = assessment_rows(Q(pk=assessment_id))
-        PillarScore.objects.filter(assessment_id=assessment_id).delete()
-        GapScore.objects.filter(assessment_id=assessment_id).delete()
+        scores, gaps, indicators = assessment_rows(Q(pk=assessment_id))
+        for model in (PillarScore, GapScore, IndicatorScore):
+            model.objects.filter(assessment_id=assessment_id).delete()
         written = _insert(PillarScore, _row_frame(scores, PillarScore))
         written += _insert(GapScore, _row_frame(gaps, GapScore))
+        written += _insert(IndicatorScore, _row_frame(indicators, IndicatorScore))
         if assessment.trust_id is None:
             return written
         written += _refresh_areas_above(assessment, year)
