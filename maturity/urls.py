@@ -17,8 +17,6 @@ assessment_pages = [
 ]
 
 urlpatterns = [
-    path("trusts/<str:code>/", views.trust_page, name="trust"),
-    path("ics/<str:code>/", views.ics_page, name="ics"),
     path("ics/<str:code>/reviews/", views.review_queue, name="review_queue"),
     path("reviews/icbs/", views.ics_review_queue, name="ics_review_queue"),
     path("cycles/", cycle_views.cycle_list, name="cycles"),

@@ -127,8 +127,8 @@ def _current_cycles():
     return Cycle.objects.collected().filter(state__in=[CycleState.OPEN, CycleState.CLOSED]).order_by("-year")
 
 
-@login_required
-def trust_page(request, code):
+def trust_page_context(request, code) -> dict:
+    """The trust page's organisation and assessment parts. Served by reports with the dashboard."""
     context = trust_context(request, code)
     trust = context["trust"]
     rows = []
@@ -154,11 +154,11 @@ def trust_page(request, code):
         published=published_results_for_trust(trust),
         published_indicators=published_indicators_for_trust(trust),
     )
-    return render(request, "maturity/trust.html", context)
+    return context
 
 
-@login_required
-def ics_page(request, code):
+def ics_page_context(request, code) -> dict:
+    """The ICS page's organisation and assessment parts. Served by reports with the dashboard."""
     context = ics_context(request, code)
     ics = context["ics"]
     cycles = list(_current_cycles())
@@ -172,7 +172,7 @@ def ics_page(request, code):
             Assessment.objects.for_trusts().recorded_in_ics(ics).awaiting_review().filter(cycle__in=cycles).count()
         )
     context.update(own_assessments=own, awaiting_review=awaiting)
-    return render(request, "maturity/ics.html", context)
+    return context
 
 
 @login_required

@@ -61,6 +61,12 @@ STAT_COLUMNS = [
 ]
 
 
+def target_code(theme: str, description: str) -> str:
+    """A gap metric's code: a theme can have several targets in different units, so each target is its own metric."""
+    slug = "-".join("".join(ch if ch.isalnum() else " " for ch in description.lower()).split())[:40]
+    return f"{theme}:{slug}"
+
+
 def pillar_scores(
     assessments: pd.DataFrame, pillar_means: pd.DataFrame, overall: pd.DataFrame, published: pd.DataFrame
 ) -> pd.DataFrame:

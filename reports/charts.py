@@ -419,9 +419,11 @@ def gaps(
     *,
     title: str = "Gaps to target",
     description: str = "How far each theme is from its target this cycle; 0 means the target is met.",
+    category_title: str = "Theme",
 ) -> Chart:
-    """Columns: theme_name, description (the target in words), measured, target, gap (0 when the target is met)."""
-    columns = ["Theme", "Target", "Measured", "Target value", "Gap to target"]
+    """Columns: theme_name (a row: a theme, or an organisation), description (the target in words), measured,
+    target, gap (0 when the target is met)."""
+    columns = [category_title, "Target", "Measured", "Target value", "Gap to target"]
     if _is_blank(df):
         return _empty(id, title, description, columns)
 
@@ -455,12 +457,12 @@ def gaps(
             height=_rows_height(len(themes), per_row=48),
             legend=False,
             xaxis=_axis("Gap to target (0 = target met)", rangemode="tozero"),
-            yaxis=_category_axis("Theme"),
+            yaxis=_category_axis(category_title),
         )
     )
     table = pd.DataFrame(
         {
-            "Theme": themes,
+            category_title: themes,
             "Target": _values(df["description"]),
             "Measured": _values(df["measured"]),
             "Target value": _values(df["target"]),

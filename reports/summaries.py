@@ -223,17 +223,15 @@ def stats_for(scores: pd.DataFrame, gaps: pd.DataFrame, area_types) -> pd.DataFr
     pillar = aggregation.area_stats(scores, metric_type="pillar", area_types=area_types, metric_columns=PILLAR_METRIC)
     # A theme can have several targets in different units (levels, percentage points): one metric per target.
     gap_frame = gaps.assign(
-        target_code=gaps["theme"] + ":" + gaps["target_description"].map(_slug),
+        target_code=[
+            aggregation.target_code(t, d) for t, d in zip(gaps["theme"], gaps["target_description"], strict=True)
+        ],
         theme_position=gaps["theme"].map(THEME_POSITIONS),
     )
     gap = aggregation.area_stats(
         gap_frame, metric_type="gap", area_types=area_types, metric_columns=GAP_METRIC, value_column="gap"
     )
     return pd.concat([frame for frame in (pillar, gap) if not frame.empty] or [pillar], ignore_index=True)
-
-
-def _slug(text: str) -> str:
-    return "-".join("".join(ch if ch.isalnum() else " " for ch in text.lower()).split())[:40]
 
 
 def _table(model, where: Q) -> pd.DataFrame:

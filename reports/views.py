@@ -1,6 +1,22 @@
-from django.shortcuts import render
+"""The organisation pages with their dashboards. Each page's organisation and assessment parts come from trusts and
+maturity; the dashboard reads only the summaries (reports.dashboards). `?cycle=` picks the cycle, and
+`?chart=<id>&format=csv` downloads exactly one chart's data."""
 
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils.http import urlencode
+
+from maturity.views import ics_page_context, trust_page_context
+from reports import dashboards
+from reports.charts import chart_csv
 from reports.health import CHECKS
+from trusts.views import national_context, region_context
+
+# plotly.js styles its SVG inline; scripts stay 'self' only.
+charts_allowed = csp_update({"style-src": UNSAFE_INLINE})
 
 
 def health(request):
@@ -8,3 +24,71 @@ def health(request):
     results = {name: check() for name, check in CHECKS.items()}
     database_ok, _ = results["Database"]
     return render(request, "reports/health.html", {"results": results}, status=200 if database_ok else 503)
+
+
+def _render(request, template: str, context: dict, dashboard: dashboards.Dashboard):
+    if request.GET.get("format") == "csv":
+        chart = dashboard.chart(request.GET.get("chart", ""))
+        if chart is None:
+            raise Http404("No such chart on this page")
+        response = HttpResponse(chart_csv(chart).encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
+        filename = f"{request.path.strip('/').replace('/', '-')}-{dashboard.year}-{chart.id}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+    sections = [
+        (
+            section,
+            [
+                (chart, "?" + urlencode({"cycle": dashboard.year, "chart": chart.id, "format": "csv"}))
+                for chart in section.charts
+            ],
+        )
+        for section in dashboard.sections
+    ]
+    return render(request, template, {**context, "dashboard": dashboard, "sections": sections})
+
+
+@login_required
+@charts_allowed
+def national(request):
+    context = national_context(request)
+    year, cycles = dashboards.choose_cycle(request.GET.get("cycle"))
+    dashboard = dashboards.area_dashboard(None, year, cycles, request.user)
+    return _render(request, "reports/national.html", context, dashboard)
+
+
+@login_required
+@charts_allowed
+def region(request, code):
+    context = region_context(request, code)
+    year, cycles = dashboards.choose_cycle(request.GET.get("cycle"))
+    dashboard = dashboards.area_dashboard(context["region"], year, cycles, request.user)
+    return _render(request, "reports/region.html", context, dashboard)
+
+
+@login_required
+@charts_allowed
+def ics(request, code):
+    context = ics_page_context(request, code)
+    year, cycles = dashboards.choose_cycle(request.GET.get("cycle"))
+    dashboard = dashboards.ics_dashboard(context["ics"], year, cycles, request.user)
+    return _render(request, "reports/ics.html", context, dashboard)
+
+
+@login_required
+@charts_allowed
+def ics_print(request, code):
+    """The ICS dashboard as a board pack: the same data, laid out for A4 with every table shown."""
+    context = ics_page_context(request, code)
+    year, cycles = dashboards.choose_cycle(request.GET.get("cycle"))
+    dashboard = dashboards.ics_dashboard(context["ics"], year, cycles, request.user)
+    return _render(request, "reports/ics_print.html", context, dashboard)
+
+
+@login_required
+@charts_allowed
+def trust(request, code):
+    context = trust_page_context(request, code)
+    year, cycles = dashboards.choose_cycle(request.GET.get("cycle"))
+    dashboard = dashboards.trust_dashboard(context["trust"], year, cycles, request.user)
+    return _render(request, "reports/trust.html", context, dashboard)

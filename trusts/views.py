@@ -18,8 +18,8 @@ def home(request):
     return render(request, "trusts/home.html", {"places": places})
 
 
-@login_required
-def national(request):
+def national_context(request) -> dict:
+    """England's page, organisation part: regions with their ICSs. Served by reports with the dashboard."""
     permissions.require(request.user, permissions.VIEW, None)
     icss = ICS.objects.with_trust_counts().order_by("name")
     regions = Region.objects.prefetch_related(Prefetch("icss", queryset=icss)).order_by("name")
@@ -32,19 +32,15 @@ def national(request):
         }
         for region in regions
     ]
-    return render(
-        request,
-        "trusts/national.html",
-        {
-            "rows": rows,
-            "ics_count": sum(len(row["icss"]) for row in rows),
-            "trust_count": sum(row["trust_count"] for row in rows),
-        },
-    )
+    return {
+        "rows": rows,
+        "ics_count": sum(len(row["icss"]) for row in rows),
+        "trust_count": sum(row["trust_count"] for row in rows),
+    }
 
 
-@login_required
-def region_detail(request, code):
+def region_context(request, code) -> dict:
+    """A region's page, organisation part. Served by reports with the dashboard."""
     region = get_object_or_404(Region, code=code.upper())
     permissions.require(request.user, permissions.VIEW, region)
     icss = ICS.objects.in_region(region).with_trust_counts().order_by("name")
@@ -52,17 +48,13 @@ def region_detail(request, code):
     type_counts = (
         Trust.objects.open().in_region(region).values("trust_type").annotate(n=Count("pk")).order_by("trust_type")
     )
-    return render(
-        request,
-        "trusts/region.html",
-        {
-            "region": region,
-            "icss": [(ics, ics.pk in visible_ics_ids) for ics in icss],
-            "trust_count": sum(ics.open_trust_count for ics in icss),
-            "type_counts": _labelled_type_counts(type_counts),
-            "breadcrumbs": [ENGLAND],
-        },
-    )
+    return {
+        "region": region,
+        "icss": [(ics, ics.pk in visible_ics_ids) for ics in icss],
+        "trust_count": sum(ics.open_trust_count for ics in icss),
+        "type_counts": _labelled_type_counts(type_counts),
+        "breadcrumbs": [ENGLAND],
+    }
 
 
 def ics_context(request, code) -> dict:

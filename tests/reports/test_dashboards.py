@@ -1,0 +1,199 @@
+"""Every dashboard for every role: who sees names, who sees aggregates, the CSV of a chart, the cache, and a query
+count that stays flat as the number of trusts grows."""
+
+import csv
+import io
+from types import SimpleNamespace
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from maturity.models import Assessment, DomainAnswer, IndicatorValue, Status
+from reports import refresh, summaries
+from tests.factories import (
+    AssessmentFactory,
+    CycleFactory,
+    ICSFactory,
+    RegionFactory,
+    TrustFactory,
+    analyst,
+    lead_of,
+    reviewer_of,
+)
+
+LEVELS = {"WL01": 3, "SF01": 2, "SF02": 4}
+
+
+def submitted_assessment(cycle, trust, level_shift=0, status=Status.SUBMITTED):
+    assessment = AssessmentFactory(cycle=cycle, trust=trust, status=status)
+    DomainAnswer.objects.bulk_create(
+        DomainAnswer(assessment=assessment, domain=domain, level=min(5, LEVELS[domain.code] + level_shift))
+        for domain in assessment.applicable_domains()
+    )
+    IndicatorValue.objects.create(
+        assessment=assessment, indicator_code="unsupported_devices_pct", number=4 + level_shift
+    )
+    return assessment
+
+
+def build_world(trusts_per_ics=6):
+    north = RegionFactory(code="Y62", name="North West")
+    qop = ICSFactory(code="QOP", name="NHS Greater Manchester Integrated Care Board", region=north)
+    qyg = ICSFactory(code="QYG", name="NHS Cheshire and Merseyside Integrated Care Board", region=north)
+    cycle = CycleFactory()
+    trusts = []
+    for number in range(trusts_per_ics * 2):
+        ics = qop if number % 2 == 0 else qyg
+        trust = TrustFactory(code=f"R{number:02d}", name=f"Trust {number:02d}", ics=ics)
+        submitted_assessment(cycle, trust, level_shift=number % 2)
+        trusts.append(trust)
+    Assessment.objects.create(
+        cycle=cycle, ics=qop, region=north, framework=cycle.ics_framework, status=Status.SUBMITTED
+    )
+    summaries.rebuild()
+    return SimpleNamespace(north=north, qop=qop, qyg=qyg, cycle=cycle, trusts=trusts)
+
+
+@pytest.fixture
+def world(db):
+    world = build_world()
+    qop_trust = world.trusts[0]
+    world.users = {
+        "lead": lead_of(qop_trust),
+        "reviewer": reviewer_of(world.qop),
+        "other reviewer": reviewer_of(world.qyg),
+        "analyst": analyst(),
+        "admin": get_user_model().objects.create_superuser("admin", password="x"),
+    }
+    return world
+
+
+def page(client, world, role, url):
+    client.force_login(world.users[role])
+    return client.get(url)
+
+
+PAGES = {
+    "national": "/national/",
+    "region": "/regions/Y62/",
+    "ics": "/ics/QOP/",
+    "print": "/ics/QOP/print/",
+    "trust": "/trusts/R00/",
+}
+ALLOWED = {
+    "lead": {"national", "region", "ics", "print", "trust"},
+    "reviewer": {"national", "region", "ics", "print", "trust"},
+    "other reviewer": {"national", "region"},
+    "analyst": set(PAGES),
+    "admin": set(PAGES),
+}
+
+
+@pytest.mark.parametrize("role", ALLOWED)
+@pytest.mark.parametrize("name", PAGES)
+def test_every_dashboard_for_every_role(client, world, role, name):
+    response = page(client, world, role, PAGES[name])
+    assert response.status_code == (200 if name in ALLOWED[role] else 403)
+    if response.status_code == 200:
+        assert b"Digital maturity in 2026" in response.content
+
+
+def chart_csv(client, world, role, url, chart):
+    response = page(client, world, role, f"{url}?cycle=2026&chart={chart}&format=csv")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+def test_the_ics_reviewer_sees_every_member_trust_by_name(client, world):
+    rows = chart_csv(client, world, "reviewer", "/ics/QOP/", "heatmap")
+    names = {row[0] for row in rows[1:]}
+    assert names == {f"Trust {n:02d} – Acute" for n in range(0, 12, 2)}
+
+
+def test_a_trust_lead_sees_only_its_own_trust_in_the_ics_heatmap(client, world):
+    rows = chart_csv(client, world, "lead", "/ics/QOP/", "heatmap")
+    assert {row[0] for row in rows[1:]} == {"Trust 00 – Acute"}
+    content = page(client, world, "lead", "/ics/QOP/").content.decode()
+    assert "Trust 02 – Acute" not in content  # the member list (reference data) still names it
+    assert "shown only in aggregates of at least 5" in content
+
+
+def test_the_icb_own_assessment_is_for_its_reviewers_and_analysts(client, world):
+    assert "its own assessment" in page(client, world, "reviewer", "/ics/QOP/").content.decode()
+    assert "shown to its reviewers and to NHS England" in page(client, world, "lead", "/ics/QOP/").content.decode()
+
+
+def test_the_regional_ranking_lists_icss_with_their_spread(client, world):
+    rows = chart_csv(client, world, "lead", "/regions/Y62/", "ics-ranked")
+    assert rows[0][0] == "ICS"
+    assert {row[0] for row in rows[1:]} == {"Greater Manchester", "Cheshire and Merseyside"}
+
+
+def test_small_groups_are_hidden_from_those_who_may_not_see_names(client, db):
+    world = build_world(trusts_per_ics=2)  # two assessments per ICS: fewer than 5
+    lead = lead_of(world.trusts[0])
+    client.force_login(lead)
+    content = client.get("/regions/Y62/").content.decode()
+    assert "2 ICSs with fewer than 5 assessments entered here are not shown" in content
+    client.force_login(analyst())
+    content = client.get("/regions/Y62/").content.decode()
+    assert "fewer than 5" not in content
+
+
+def test_a_trust_sees_itself_against_its_ics_england_and_peers(client, world):
+    rows = chart_csv(client, world, "lead", "/trusts/R00/", "compare-acute")
+    header, body = rows[0], {row[0]: row[1:] for row in rows[1:]}
+    assert header[:4] == ["Pillar", "This trust", "ICS mean", "England median"]
+    # Trust 00 scores 3 on Well Led; QOP's six trusts all score 3; England's twelve split 3 and 4.
+    assert [float(value) for value in body["Well Led"][:3]] == [3, 3, 3.5]
+
+
+def test_the_cycle_is_chosen_in_the_url_and_unknown_cycles_fall_back(client, world):
+    response = page(client, world, "analyst", "/national/?cycle=1999")
+    assert b"Digital maturity in 2026" in response.content
+
+
+def test_an_unknown_chart_is_not_found(client, world):
+    assert page(client, world, "analyst", "/national/?chart=nope&format=csv").status_code == 404
+
+
+def test_dashboards_allow_inline_styles_for_plotly_but_never_inline_scripts(client, world):
+    policy = page(client, world, "analyst", "/ics/QOP/")["Content-Security-Policy"]
+    assert "style-src 'self' 'unsafe-inline'" in policy
+    assert "script-src 'self';" in policy or policy.endswith("script-src 'self'")
+
+
+def test_a_refresh_invalidates_the_cached_dashboard(client, world):
+    before = chart_csv(client, world, "analyst", "/ics/QOP/", "heatmap")
+    answer = DomainAnswer.objects.get(assessment__trust__code="R00", domain__code="WL01")
+    answer.level = 5
+    answer.save()
+    assert chart_csv(client, world, "analyst", "/ics/QOP/", "heatmap") == before  # cached
+    refresh.refresh_assessment(answer.assessment_id)
+    after = chart_csv(client, world, "analyst", "/ics/QOP/", "heatmap")
+    assert after != before
+    assert float([row for row in after if row[0] == "Trust 00 – Acute"][0][1]) == 5
+
+
+@pytest.mark.parametrize("url", ["/ics/QOP/", "/regions/Y62/", "/national/", "/trusts/R00/"])
+def test_no_dashboard_aggregates_raw_answers_and_queries_stay_flat(client, db, url):
+    def queries_for(trusts_per_ics):
+        world = build_world(trusts_per_ics)
+        client.force_login(analyst())
+        from django.core.cache import cache
+
+        cache.clear()
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        sql = " ".join(query["sql"] for query in captured.captured_queries)
+        assert "maturity_domainanswer" not in sql
+        for model in (DomainAnswer, IndicatorValue, Assessment):
+            model.objects.all().delete()
+        for trust in world.trusts:
+            trust.delete()
+        return len(captured.captured_queries)
+
+    assert queries_for(3) == queries_for(9)
