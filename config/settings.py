@@ -79,7 +79,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "maturity.context_processors.navigation",
+                "reports.context_processors.navigation",
             ],
         },
     },

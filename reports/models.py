@@ -222,3 +222,7 @@ class RefreshRun(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.target} {self.status}"
+
+    @property
+    def duration_seconds(self):
+        return (self.finished_at - self.started_at).total_seconds() if self.finished_at else None

@@ -9,4 +9,5 @@ urlpatterns = [
     path("ics/<str:code>/", views.ics, name="ics"),
     path("ics/<str:code>/print/", views.ics_print, name="ics_print"),
     path("trusts/<str:code>/", views.trust, name="trust"),
+    path("summaries/", views.summary_runs, name="summary_runs"),
 ]

@@ -4,15 +4,19 @@ maturity; the dashboard reads only the summaries (reports.dashboards). `?cycle=`
 
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.http import urlencode
 
 from maturity.views import ics_page_context, trust_page_context
 from reports import dashboards
 from reports.charts import chart_csv
 from reports.health import CHECKS
+from reports.models import RefreshRun
+from reports.tasks import rebuild_summaries
+from trusts import permissions
 from trusts.views import national_context, region_context
 
 # plotly.js styles its SVG inline; scripts stay 'self' only.
@@ -92,3 +96,14 @@ def trust(request, code):
     year, cycles = dashboards.choose_cycle(request.GET.get("cycle"))
     dashboard = dashboards.trust_dashboard(context["trust"], year, cycles, request.user)
     return _render(request, "reports/trust.html", context, dashboard)
+
+
+@login_required
+def summary_runs(request):
+    """Analysts: the latest refresh runs, and a button to rebuild every summary now (it runs on a worker)."""
+    permissions.require(request.user, permissions.MANAGE, None)
+    if request.method == "POST":
+        rebuild_summaries.delay()
+        messages.success(request, "A full rebuild of the summaries has started. The table below shows when it ends.")
+        return redirect("summary_runs")
+    return render(request, "reports/runs.html", {"runs": RefreshRun.objects.all()[:50]})

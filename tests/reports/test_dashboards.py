@@ -6,6 +6,7 @@ import io
 from types import SimpleNamespace
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -197,3 +198,19 @@ def test_no_dashboard_aggregates_raw_answers_and_queries_stay_flat(client, db, u
         return len(captured.captured_queries)
 
     assert queries_for(3) == queries_for(9)
+
+
+@pytest.mark.parametrize(("role", "status"), [("analyst", 200), ("reviewer", 403), ("lead", 403)])
+def test_the_summary_runs_page_is_for_analysts(client, world, role, status):
+    assert page(client, world, role, "/summaries/").status_code == status
+
+
+def test_an_analyst_rebuilds_the_summaries_from_the_button(client, world):
+    from reports.models import RefreshRun
+
+    client.force_login(world.users["analyst"])
+    response = client.post("/summaries/")
+    assert response.status_code == 302
+    if not settings.REDIS_URL:  # eager: it has run already
+        assert RefreshRun.objects.filter(kind="full", status="ok").exists()
+    assert "Rebuild all summaries now" in client.get("/summaries/").content.decode()
