@@ -39,6 +39,7 @@ GAP_COLUMNS = [
     "gap",
     "met",
 ]
+DOMAIN_COLUMNS = [*ORG_COLUMNS, "domain_code", "domain_name", "pillar_code", "pillar_name", "level"]
 INDICATOR_COLUMNS = [*ORG_COLUMNS, "indicator_code", "number", "text"]
 STAT_COLUMNS = [
     "cycle_year",
@@ -87,6 +88,11 @@ def pillar_scores(
     scores = pd.concat([pillar_means, weighted, published], ignore_index=True)
     merged = assessments.merge(scores, on="assessment_id", how="inner")
     return merged[PILLAR_COLUMNS].sort_values(["assessment_id", "pillar_position"]).reset_index(drop=True)
+
+
+def domain_scores(assessments: pd.DataFrame, answers: pd.DataFrame) -> pd.DataFrame:
+    """answers: assessment_id, domain_code, domain_name, pillar_code, pillar_name, level."""
+    return assessments.merge(answers, on="assessment_id", how="inner")[DOMAIN_COLUMNS]
 
 
 def indicator_scores(assessments: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:

@@ -110,6 +110,27 @@ class GapScore(SummaryRow):
         return f"{self.cycle_year} {self.org_code} {self.care_setting} {self.theme}: gap {self.gap}"
 
 
+class DomainScore(SummaryRow):
+    """One counted assessment's level on one domain (returns entered here only: published results have no domains)."""
+
+    domain_code = models.CharField(max_length=20)
+    domain_name = models.CharField(max_length=120)
+    pillar_code = models.CharField(max_length=30)
+    pillar_name = models.CharField(max_length=60)
+    level = models.PositiveSmallIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["cycle_year", "ics_code"]),
+            models.Index(fields=["cycle_year", "region_code"]),
+            models.Index(fields=["cycle_year", "org_code"]),
+            models.Index(fields=["assessment"]),
+        ]
+
+    def __str__(self):
+        return f"{self.cycle_year} {self.org_code} {self.care_setting} {self.domain_code}: {self.level}"
+
+
 class IndicatorScore(SummaryRow):
     """One counted assessment's contextual indicator value (its own, or its trust's latest published snapshot)."""
 

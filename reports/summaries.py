@@ -20,7 +20,7 @@ from maturity.models import (
     Theme,
 )
 from reports import aggregation
-from reports.models import AreaStat, GapScore, IndicatorScore, PillarScore, ProgressStat
+from reports.models import AreaStat, DomainScore, GapScore, IndicatorScore, PillarScore, ProgressStat
 from trusts.models import Trust
 
 PILLAR_METRIC = ("pillar_code", "pillar_name", "pillar_position")
@@ -121,6 +121,13 @@ def published_scores(where: Q) -> pd.DataFrame:
     return frame
 
 
+def domain_levels(where: Q) -> pd.DataFrame:
+    rows = _answers(where).values_list(
+        "assessment_id", "domain__code", "domain__name", "domain__pillar__code", "domain__pillar__name", "level"
+    )
+    return _frame(rows, ["assessment_id", "domain_code", "domain_name", "pillar_code", "pillar_name", "level"])
+
+
 def answers_with_themes(where: Q) -> pd.DataFrame:
     themes = dict(Domain.objects.values_list("pk", "themes"))
     rows = _answers(where).values_list("assessment_id", "domain_id", "level")
@@ -207,8 +214,8 @@ def expected_returns(years, where_ics: Q | None = None) -> pd.DataFrame:
 # --- Computing ---------------------------------------------------------------------------------------------------
 
 
-def assessment_rows(where: Q) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Pillar, gap and indicator rows of the counted assessments `where` selects."""
+def assessment_rows(where: Q) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Pillar, gap, indicator and domain rows of the counted assessments `where` selects."""
     assessments = counted_assessments(where)
     scores = aggregation.pillar_scores(
         assessments, pillar_means(where), overall_weights(where), published_scores(where)
@@ -216,7 +223,8 @@ def assessment_rows(where: Q) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]
     levels = aggregation.theme_levels(answers_with_themes(where))
     values = indicator_values(assessments)
     gaps = aggregation.gap_scores(assessments, levels, values, gap_targets(set(assessments["cycle_year"])))
-    return scores, gaps, aggregation.indicator_scores(assessments, values)
+    domains = aggregation.domain_scores(assessments, domain_levels(where))
+    return scores, gaps, aggregation.indicator_scores(assessments, values), domains
 
 
 def stats_for(scores: pd.DataFrame, gaps: pd.DataFrame, area_types) -> pd.DataFrame:
@@ -275,15 +283,16 @@ def rebuild(years=None) -> int:
     row_filter = Q() if years is None else Q(cycle_year__in=list(years))
     with transaction.atomic():
         _lock(years)
-        scores, gaps, indicators = assessment_rows(where)
+        scores, gaps, indicators, domains = assessment_rows(where)
         all_years = set(scores["cycle_year"]) | set(years or [])
         stats = stats_for(scores, gaps, tuple(aggregation.AREA_KEYS))
         progress = aggregation.progress_stats(provider_statuses(where), expected_returns(all_years))
-        for model in (PillarScore, GapScore, IndicatorScore, AreaStat, ProgressStat):
+        for model in (PillarScore, GapScore, IndicatorScore, DomainScore, AreaStat, ProgressStat):
             model.objects.filter(row_filter).delete()
         written = _insert(PillarScore, _row_frame(scores, PillarScore))
         written += _insert(GapScore, _row_frame(gaps, GapScore))
         written += _insert(IndicatorScore, _row_frame(indicators, IndicatorScore))
+        written += _insert(DomainScore, _row_frame(domains, DomainScore))
         written += _insert(AreaStat, stats)
         written += _insert(ProgressStat, progress)
     return written
@@ -298,12 +307,13 @@ def refresh_assessment(assessment_id: int) -> int:
     year = assessment.cycle.year
     with transaction.atomic():
         _lock([year])
-        scores, gaps, indicators = assessment_rows(Q(pk=assessment_id))
-        for model in (PillarScore, GapScore, IndicatorScore):
+        scores, gaps, indicators, domains = assessment_rows(Q(pk=assessment_id))
+        for model in (PillarScore, GapScore, IndicatorScore, DomainScore):
             model.objects.filter(assessment_id=assessment_id).delete()
         written = _insert(PillarScore, _row_frame(scores, PillarScore))
         written += _insert(GapScore, _row_frame(gaps, GapScore))
         written += _insert(IndicatorScore, _row_frame(indicators, IndicatorScore))
+        written += _insert(DomainScore, _row_frame(domains, DomainScore))
         if assessment.trust_id is None:
             return written
         written += _refresh_areas_above(assessment, year)

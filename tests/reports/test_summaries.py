@@ -12,13 +12,13 @@ from maturity import actions
 from maturity.models import RefreshMark, Status
 from maturity.published import import_published_dma
 from reports import refresh, summaries
-from reports.models import AreaStat, GapScore, IndicatorScore, PillarScore, ProgressStat, RefreshRun
+from reports.models import AreaStat, DomainScore, GapScore, IndicatorScore, PillarScore, ProgressStat, RefreshRun
 from tests.factories import AssessmentFactory, CycleFactory, ICSFactory, TrustFactory, lead_of, reviewer_of
 from trusts.models import CareSetting, TrustType
 from trusts.ods import load_organisations
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-SUMMARY_MODELS = (PillarScore, GapScore, IndicatorScore, AreaStat, ProgressStat)
+SUMMARY_MODELS = (PillarScore, GapScore, IndicatorScore, DomainScore, AreaStat, ProgressStat)
 
 
 def snapshot():
