@@ -43,7 +43,7 @@ static/dist/.built: node_modules/.installed scripts/build_static.sh $(wildcard s
 	touch $@
 
 # Database tables and the cache table; then the real organisations, the framework, NHS England's published results
-# (DMA 2024/2025, DSPT, legacy IT), the demo accounts and the 2026 demo cycle. Every step is idempotent.
+# (DMA 2024/2025, DSPT, legacy IT), the demo accounts, the 2026 demo cycle and the summaries. Every step is idempotent.
 setup: install static
 	mkdir -p var
 	$(MANAGE) migrate --no-input
@@ -55,6 +55,7 @@ data:
 	$(MANAGE) import_published
 	$(MANAGE) create_demo_accounts
 	$(MANAGE) load_demo_data
+	$(MANAGE) rebuild_summaries
 
 serve:
 	$(MANAGE) runserver $(HOST):$(PORT)
