@@ -59,6 +59,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Dashboards are ~120 KB of HTML (tables beside every chart) and ~12 KB compressed. Django masks the CSRF token
+    # on every response, which is what keeps compression from leaking it (BREACH).
+    "django.middleware.gzip.GZipMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -190,6 +193,56 @@ STORAGES = {
     },
 }
 WHITENOISE_MAX_AGE = 0 if DEBUG else 31536000
+
+# --- API ------------------------------------------------------------------------------------------------------
+
+# /api/v1/: a token (Authorization: Token …) for scripts, the session for the browsable API and /api/docs/.
+# Every endpoint needs a login, and each reads only what its user may see (reports.api).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "reports.api.pagination.PageNumberPagination",
+    "PAGE_SIZE": 100,
+    # Per user (or per address before log-in), counted in the shared cache so every process agrees.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": os.environ.get("API_THROTTLE_USER", "1000/hour"),
+        "anon": os.environ.get("API_THROTTLE_ANON", "60/hour"),
+    },
+    # drf-spectacular's, declaring the error responses every operation can give (schemathesis checks them).
+    "DEFAULT_SCHEMA_CLASS": "reports.api.errors.AutoSchema",
+    # One error body for every 4xx and 5xx: {"error": {"status", "code", "message", "fields"}}.
+    "EXCEPTION_HANDLER": "reports.api.errors.exception_handler",
+    # The dataset endpoints add a CSV renderer (?format=csv) of their own: only tidy tables make sense as CSV.
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "NHS Digital Maturity Dashboard API",
+    "DESCRIPTION": (
+        "Read the organisations, cycles, frameworks, assessments and the export datasets (pillar scores, domain "
+        "scores, indicators, gaps, submission status) that your account may see, and save a trust's answers. "
+        "Authenticate with `Authorization: Token <key>` (create a token at /account/api-token/). Lists are "
+        "paginated (`page`, `page_size` up to 1000); the datasets also answer CSV with `?format=csv`, and "
+        "/exports/<dataset>.csv streams a whole dataset in one download."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The one PATCH (an assessment's answers) requires `version`: document its body whole, not as all-optional.
+    "COMPONENT_SPLIT_PATCH": False,
+    # Everything needs a login, the description of the API too.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+}
 
 # --- The rest -------------------------------------------------------------------------------------------------
 

@@ -10,7 +10,10 @@ urlpatterns = [
     path("accounts/logout/", LogoutView.as_view(), name="logout"),
     path("accessibility/", TemplateView.as_view(template_name="accessibility.html"), name="accessibility"),
     path("admin/", admin.site.urls),
+    # The API at /api/ and its token page at /account/api-token/ (both in reports.api.urls).
+    path("", include("reports.api.urls")),
     path("", include("reports.urls")),
+    path("", include("reports.export_urls")),
     path("", include("maturity.urls")),
     path("", include("trusts.urls")),
 ]

@@ -214,3 +214,9 @@ def test_an_analyst_rebuilds_the_summaries_from_the_button(client, world):
     if not settings.REDIS_URL:  # eager: it has run already
         assert RefreshRun.objects.filter(kind="full", status="ok").exists()
     assert "Rebuild all summaries now" in client.get("/summaries/").content.decode()
+
+
+def test_dashboards_are_sent_compressed(client, world):
+    client.force_login(world.users["analyst"])
+    response = client.get("/ics/QOP/", headers={"accept-encoding": "gzip"})
+    assert response["Content-Encoding"] == "gzip"

@@ -1,0 +1,326 @@
+"""Writing export files: CSV (streamed, any size) and XLSX (built in memory, capped at Excel's row limit).
+
+CSV on PostgreSQL: PostgreSQL itself writes the CSV (`COPY (SELECT …) TO STDOUT`), the formula guard included, on
+a connection of its own in a worker thread, into a small bounded queue that the response drains. The database does
+the formatting at COPY speed, and the web process never holds more than the queue (16 × 64 KB) whatever the size.
+Elsewhere (SQLite) the same rows go through a Python writer that produces the same text.
+
+Both writers follow one format: UTF-8 with a byte-order mark (so Excel reads the names right), a header row,
+fields quoted only when they hold a comma, a quote or a line break, empty for a missing value, numbers as numbers,
+booleans as true/false, times in UTC as 2025-06-30T14:05:00Z. Text that a spreadsheet would run as a formula
+(starting with =, +, -, @, tab or carriage return) gets a leading apostrophe; numbers, negative ones included,
+are left alone.
+"""
+
+import contextlib
+import datetime
+import io
+import queue
+import threading
+from collections.abc import Iterator
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.backends.postgresql.psycopg_any import is_psycopg3
+from django.db.models import QuerySet
+from django.http import HttpResponse, StreamingHttpResponse
+from django.utils import timezone
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from reports.datasets import Dataset
+
+BOM = "\ufeff".encode()
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+CHUNK_BYTES = 64 * 1024
+QUEUE_CHUNKS = 16
+# Excel's sheet holds 1,048,576 rows, one of which is the header.
+XLSX_MAX_ROWS = 1_048_575
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+OGL = "Open Government Licence v3.0: https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
+
+
+class ExportTooLarge(Exception):
+    """The rows do not fit the format; the message says what to do instead."""
+
+
+class ExportFailed(Exception):
+    """The database stopped writing the CSV part-way (the response is already under way, so it is cut short)."""
+
+
+# --- CSV ---------------------------------------------------------------------------------------------------------
+
+
+def csv_response(dataset: Dataset, queryset: QuerySet, filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(csv_chunks(dataset, queryset), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def csv_chunks(dataset: Dataset, queryset: QuerySet) -> Iterator[bytes]:
+    """The CSV of the queryset's rows as byte chunks, BOM first: written by PostgreSQL where it can, else by Python."""
+    connection = connections[queryset.db]
+    if connection.vendor == "postgresql" and not is_psycopg3:
+        return _copy_chunks(dataset, queryset)
+    return _python_chunks(dataset, queryset)
+
+
+def _compiled(dataset: Dataset, queryset: QuerySet) -> tuple[str, tuple, list[str]] | None:
+    """The selected rows' SQL, parameters and column kinds; None when the filters can match nothing (Django then
+    has no SQL to give, for example for a user who may see no rows)."""
+    selected = dataset.select(queryset)
+    try:
+        sql, params = selected.query.sql_with_params()
+    except EmptyResultSet:
+        return None
+    return sql, params, dataset.kinds(selected)
+
+
+def copy_sql(dataset: Dataset, inner_sql: str, kinds: list[str], quote_name) -> str:
+    """COPY of the inner query (its parameters already bound), each column under its export name, with the formula
+    guard on text columns. NULLIF makes an empty text missing rather than "" (what COPY writes for an empty string),
+    so both databases write an empty field."""
+    columns = []
+    for i, (name, kind) in enumerate(zip(dataset.column_names, kinds, strict=True)):
+        value = f"q.{quote_name(f'c{i}')}"
+        if kind == "text":
+            value = (
+                f"CASE WHEN left({value}, 1) IN ('=', '+', '-', '@', E'\\t', E'\\r') THEN '''' || {value} "
+                f"ELSE NULLIF({value}, '') END"
+            )
+        elif kind == "boolean":
+            value = f"{value}::text"  # true / false rather than COPY's t / f
+        elif kind == "datetime":
+            value = f"""to_char({value} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
+        columns.append(f"{value} AS {quote_name(name)}")
+    # A subquery scan keeps the inner ORDER BY: PostgreSQL reads a plain subquery's rows in the order it makes them.
+    return f"COPY (SELECT {', '.join(columns)} FROM ({inner_sql}) AS q) TO STDOUT WITH (FORMAT csv, HEADER true)"
+
+
+class _QueueWriter:
+    """The file copy_expert writes to: collects COPY's rows (one write() each) into chunks of about 64 KB and puts
+    them on the queue, waiting while it is full, so PostgreSQL is paced by the client's download. Once the reader
+    has gone (stop set), it raises to abort the COPY."""
+
+    def __init__(self, chunks: queue.Queue, stop: threading.Event):
+        self.chunks, self.stop = chunks, stop
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def write(self, data):
+        data = data if isinstance(data, bytes) else data.encode()
+        self.parts.append(data)
+        self.size += len(data)
+        if self.size >= CHUNK_BYTES:
+            self.flush()
+
+    def flush(self):
+        if self.parts:
+            _put(self.chunks, self.stop, b"".join(self.parts))
+            self.parts, self.size = [], 0
+
+
+class _Cancelled(Exception):
+    pass
+
+
+def _put(chunks: queue.Queue, stop: threading.Event, item) -> None:
+    while not stop.is_set():
+        try:
+            chunks.put(item, timeout=0.2)
+            return
+        except queue.Full:
+            continue
+    raise _Cancelled
+
+
+_DONE = object()
+
+
+def _copy_chunks(dataset: Dataset, queryset: QuerySet) -> Iterator[bytes]:
+    compiled = _compiled(dataset, queryset)  # compiled here, so a bad query fails before the response starts
+    alias = queryset.db
+    chunks: queue.Queue = queue.Queue(maxsize=QUEUE_CHUNKS)
+    stop = threading.Event()
+
+    def run():
+        # A connection of its own: the request's connection is the request thread's and may be closed when the
+        # request ends, while this COPY is still being read. Created in this thread because Django's connections
+        # refuse to be used from another.
+        own = connections.create_connection(alias)
+        try:
+            with own.cursor() as cursor:
+                if compiled is None:
+                    _put(chunks, stop, ",".join(dataset.column_names).encode() + b"\n")
+                else:
+                    sql, params, kinds = compiled
+                    inner = own.ops.compose_sql(sql, params)  # psycopg2's mogrify: parameters quoted by the driver
+                    writer = _QueueWriter(chunks, stop)
+                    cursor.cursor.copy_expert(copy_sql(dataset, inner, kinds, own.ops.quote_name), writer)
+                    writer.flush()
+            _put(chunks, stop, _DONE)
+        except _Cancelled:
+            pass
+        except Exception as error:  # handed to the reader, which raises it in the request thread
+            with contextlib.suppress(_Cancelled):
+                _put(chunks, stop, error)
+        finally:
+            own.close()
+
+    thread = threading.Thread(target=run, name=f"csv-export-{dataset.slug}", daemon=True)
+
+    def drain() -> Iterator[bytes]:
+        thread.start()
+        try:
+            yield BOM
+            while True:
+                item = chunks.get()
+                if item is _DONE:
+                    return
+                if isinstance(item, Exception):
+                    raise ExportFailed(f"The {dataset.slug} export stopped part-way: {item}") from item
+                yield item
+        finally:
+            # Also when the client goes away mid-download: the writer sees stop, aborts the COPY, closes its
+            # connection.
+            stop.set()
+            thread.join(timeout=10)
+
+    return drain()
+
+
+def _csv_field(value, kind: str) -> str:
+    if value is None:
+        return ""
+    if kind == "text":
+        text = str(value)
+        if text.startswith(FORMULA_PREFIXES):
+            text = "'" + text
+        # Quote exactly when PostgreSQL's COPY does.
+        if "," in text or '"' in text or "\n" in text or "\r" in text:
+            return '"' + text.replace('"', '""') + '"'
+        return text
+    if kind == "boolean":
+        return "true" if value else "false"
+    if kind == "datetime":
+        return value.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if kind == "date":
+        return value.isoformat()
+    if isinstance(value, float):
+        text = repr(value)
+        return text[:-2] if text.endswith(".0") else text  # PostgreSQL writes 2, not 2.0
+    return str(value)
+
+
+def _python_chunks(dataset: Dataset, queryset: QuerySet) -> Iterator[bytes]:
+    compiled = _compiled(dataset, queryset)
+    yield BOM + ",".join(dataset.column_names).encode() + b"\n"
+    if compiled is None:
+        return
+    kinds = compiled[2]
+    lines, size = [], 0
+    for row in dataset.select(queryset).iterator(chunk_size=2000):
+        line = ",".join(_csv_field(value, kind) for value, kind in zip(row, kinds, strict=True)) + "\n"
+        lines.append(line)
+        size += len(line)
+        if size >= CHUNK_BYTES:
+            yield "".join(lines).encode()
+            lines, size = [], 0
+    if lines:
+        yield "".join(lines).encode()
+
+
+# --- XLSX --------------------------------------------------------------------------------------------------------
+
+
+def _xlsx_value(value, kind: str):
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters Excel refuses
+        return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+    if kind == "datetime" and value is not None:
+        # Excel has no time zones: write UTC, as the column description says.
+        return value.astimezone(datetime.UTC).replace(tzinfo=None)
+    return value
+
+
+def _source_text(filters: dict[str, str]) -> str:
+    published = "Published by NHS England (Digital Maturity Assessment results)"
+    entered = "Entered here by trusts and ICBs (submitted, approved and, in assessments, draft and returned)"
+    return {"published": published, "return": entered}.get(
+        filters.get("source", ""), f"Both, told apart by the source column: published = {published}; return = {entered}"
+    )
+
+
+def _licence_text(filters: dict[str, str]) -> str:
+    if filters.get("source") == "published":
+        return f"Published data: {OGL}"
+    return (
+        f"Published data (source = published): {OGL}. Data entered here (source = return) is shared with you under "
+        "this service's access rules: do not publish it."
+    )
+
+
+def xlsx_bytes(dataset: Dataset, queryset: QuerySet, *, filters: dict[str, str], user, now=None) -> bytes:
+    """The workbook: sheet "Data" (header, then one row per observation) and sheet "About" (each column, the
+    filters, the source, the licence, when and by whom). Raises ExportTooLarge above Excel's row limit."""
+    total = queryset.count()
+    if total > XLSX_MAX_ROWS:
+        raise ExportTooLarge(
+            f"This export has {total:,} rows; an Excel sheet holds at most {XLSX_MAX_ROWS:,}. "
+            "Download the CSV instead, or narrow the filters (a cycle, a region or an ICS)."
+        )
+    now = now or timezone.now()
+    workbook = Workbook(write_only=True)  # rows go to a temporary file as they are appended, not held as cells
+
+    data = workbook.create_sheet("Data")
+    for index, column in enumerate(dataset.columns):
+        data.column_dimensions[get_column_letter(index + 1)].width = max(10, min(40, len(column.name) + 4))
+    bold = Font(bold=True)
+    data.append([_bold(data, name, bold) for name in dataset.column_names])
+    compiled = _compiled(dataset, queryset)
+    if compiled is not None:
+        kinds = compiled[2]
+        for row in dataset.select(queryset).iterator(chunk_size=2000):
+            data.append([_xlsx_value(value, kind) for value, kind in zip(row, kinds, strict=True)])
+
+    about = workbook.create_sheet("About")
+    about.column_dimensions["A"].width = 22
+    about.column_dimensions["B"].width = 110
+    about.append([_bold(about, dataset.title, bold)])
+    about.append([_xlsx_value(dataset.description, "text")])
+    about.append([])
+    applied = "; ".join(f"{name} = {value}" for name, value in filters.items()) or "None: every row you may see"
+    for label, value in (
+        ("Dataset", dataset.slug),
+        ("Rows", total),
+        ("Filters", applied),
+        ("Source", _source_text(filters)),
+        ("Licence", _licence_text(filters)),
+        ("Generated", now.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")),
+        ("Generated by", user.get_username()),
+        ("Formula guard", "Text starting with =, +, -, @, tab or carriage return begins with an apostrophe (')."),
+    ):
+        about.append([_bold(about, label, bold), _xlsx_value(value, "text")])
+    about.append([])
+    about.append([_bold(about, "Column", bold), _bold(about, "Description", bold)])
+    for column in dataset.columns:
+        about.append([column.name, _xlsx_value(column.description, "text")])
+
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def xlsx_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _bold(sheet, value, font) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.font = font
+    return cell
