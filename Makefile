@@ -68,3 +68,8 @@ serve-prod: setup
 
 clean:
 	rm -rf $(VENV) node_modules static/dist var
+
+# Benchmarks against PostgreSQL (DATABASE_URL; without it they say so and skip): a table, and bench/results.json.
+.PHONY: bench
+bench: install static
+	$(BIN)/python bench/export_memory.py

@@ -233,9 +233,11 @@ SPECTACULAR_SETTINGS = {
         "scores, indicators, gaps, submission status) that your account may see, and save a trust's answers. "
         "Authenticate with `Authorization: Token <key>` (create a token at /account/api-token/). Lists are "
         "paginated (`page`, `page_size` up to 1000); the datasets also answer CSV with `?format=csv`, and "
-        "/exports/<dataset>.csv streams a whole dataset in one download."
+        "`/exports/<dataset>.csv` streams a whole dataset in one download."
     ),
     "VERSION": "1",
+    # Operations grouped by resource (trusts, pillar-scores…) rather than all under "v1".
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     # The one PATCH (an assessment's answers) requires `version`: document its body whole, not as all-optional.

@@ -5,8 +5,17 @@ from trusts import permissions
 
 
 def navigation(request):
-    """The header's links, from trusts and maturity, plus the analysts' summaries page."""
+    """The header's links, from trusts and maturity, plus exports and (for analysts) the summaries page."""
     context = maturity_navigation(request)
-    if context and permissions.can(request.user, permissions.MANAGE, None):
-        context["nav_links"] = [*context["nav_links"], {"url": reverse("summary_runs"), "label": "Summaries"}]
+    if not context:
+        return context
+    links = [
+        *context["nav_links"],
+        {"url": reverse("exports"), "label": "Exports"},
+        {"url": reverse("api_docs"), "label": "API"},
+        {"url": reverse("api_token"), "label": "API token"},
+    ]
+    if permissions.can(request.user, permissions.MANAGE, None):
+        links.append({"url": reverse("summary_runs"), "label": "Summaries"})
+    context["nav_links"] = links
     return context

@@ -11,9 +11,9 @@ and published); `assessments` reads maturity.Assessment itself, every status inc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db.models import Case, CharField, F, FloatField, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, F, FloatField, Func, Q, QuerySet, Value, When
 from django.db.models.expressions import BaseExpression
-from django.db.models.functions import Cast, Coalesce, Round
+from django.db.models.functions import Coalesce
 
 from maturity.models import Assessment, Source
 from reports.models import DomainScore, GapScore, IndicatorScore, PillarScore
@@ -21,13 +21,20 @@ from trusts.models import ICS, Trust
 from trusts.permissions import access_of
 
 # Scores and gaps are means of whole levels or differences of measurements: three decimals keep every real
-# difference and drop float noise such as 2.8333333333333335. The cast back to float keeps PostgreSQL from writing
-# numeric's trailing zeros (2.830), so both databases write the same text.
+# difference and drop float noise such as 2.8333333333333335.
 DECIMALS = 3
 
 
+class Rounded(Func):
+    """round(x × 1000) / 1000 in floating point, on both databases. Django's Round goes through PostgreSQL's numeric
+    type, which adds about a third to a million-row CSV export's time and writes trailing zeros (2.830)."""
+
+    template = f"(ROUND(%(expressions)s * {10**DECIMALS}) / {10**DECIMALS}.0)"
+    output_field = FloatField()
+
+
 def rounded(name: str) -> BaseExpression:
-    return Cast(Round(F(name), DECIMALS), FloatField())
+    return Rounded(F(name))
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,9 @@ class Dataset:
     columns: tuple[Column, ...]
     ordering: tuple[str, ...]
     has_pillar: bool = False
+    # The CSV of a summary table comes in storage order (a sort would cost more than the writing); a dataset read
+    # through joins is sorted anyway, since the plan then decides the order.
+    csv_sorted: bool = False
     # Builds the unscoped queryset; the assessments dataset annotates the flat names its filters and scoping use.
     base: Callable[[], QuerySet] | None = field(default=None, repr=False)
 
@@ -56,12 +66,15 @@ class Dataset:
     def column_names(self) -> list[str]:
         return [column.name for column in self.columns]
 
-    def select(self, queryset: QuerySet) -> QuerySet:
-        """The rows as tuples in column order, ordered stably. Every column is selected under a positional alias
-        (c0, c1, …) because an output name may clash with a model field (org_code, score) or repeat a joined
-        column's name (region.code and ics.code are both "code"), and the CSV writer wraps this SQL by position."""
+    def select(self, queryset: QuerySet, *, ordered: bool = True) -> QuerySet:
+        """The rows as tuples in column order: ordered stably (pages, XLSX, the API), or in storage order for the
+        CSV, where sorting a million rows would cost more than writing them. Every column is selected under a
+        positional alias (c0, c1, …) because an output name may clash with a model field (org_code, score) or
+        repeat a joined column's name (region.code and ics.code are both "code"), and the CSV writer wraps this
+        SQL by position."""
         aliases = {f"c{i}": F(c.source) if isinstance(c.source, str) else c.source for i, c in enumerate(self.columns)}
-        return queryset.annotate(**aliases).order_by(*self.ordering).values_list(*aliases)
+        selected = queryset.annotate(**aliases).order_by(*(self.ordering if ordered else ()))
+        return selected.values_list(*aliases)
 
     def kinds(self, selected: QuerySet) -> list[str]:
         """Each column's kind for the writers: text (formula-guarded), number, integer, boolean, datetime, date."""
@@ -120,7 +133,9 @@ ORGANISATION_COLUMNS = (
     ),
 )
 SOURCE = Column(
-    "source", "source", "published (imported from NHS England's published results) or return (entered here)"
+    "source",
+    "source",
+    "published (imported from NHS England's published results) or return (entered here)",
 )
 STATUS = Column("status", "status", "published, submitted (provisional: awaiting its ICS's review) or approved")
 IS_DEMO = Column("is_demo", "is_demo", "true for synthetic demonstration data, which is not real NHS data")
@@ -256,6 +271,7 @@ ASSESSMENTS = Dataset(
         IS_DEMO,
     ),
     ordering=("cycle_year", "region_code", "ics_code", "org_type", "org_code", "care_setting_slug"),
+    csv_sorted=True,  # a few thousand rows a cycle: sorting them is free
     base=_assessments,
 )
 

@@ -9,6 +9,7 @@ from django.utils.http import urlencode
 
 from maturity.models import Cycle, Source
 from reports import exports
+from reports.api.auth import token_or_login_required
 from reports.datasets import DATASETS, Dataset, visible_rows
 from reports.filters import CARE_SETTING_CHOICES, PARAMETERS, PILLAR_CHOICES, applied, error_messages, filterset_for
 from trusts.models import ICS, Region, TrustType
@@ -110,7 +111,7 @@ def export_page(request):
     return _page(request, dataset=dataset, count=filterset.qs.count())
 
 
-@login_required
+@token_or_login_required
 def export_file(request, dataset: str, fmt: str):
     chosen = DATASETS.get(dataset)
     if chosen is None or fmt not in FORMATS:

@@ -3,13 +3,14 @@
 CSV on PostgreSQL: PostgreSQL itself writes the CSV (`COPY (SELECT …) TO STDOUT`), the formula guard included, on
 a connection of its own in a worker thread, into a small bounded queue that the response drains. The database does
 the formatting at COPY speed, and the web process never holds more than the queue (16 × 64 KB) whatever the size.
-Elsewhere (SQLite) the same rows go through a Python writer that produces the same text.
+Elsewhere (SQLite) the same rows go through a Python writer that produces the same bytes. CSV rows come in storage
+order: sorting a million rows would cost more than writing them (sort on the key columns if you need an order).
 
-Both writers follow one format: UTF-8 with a byte-order mark (so Excel reads the names right), a header row,
-fields quoted only when they hold a comma, a quote or a line break, empty for a missing value, numbers as numbers,
-booleans as true/false, times in UTC as 2025-06-30T14:05:00Z. Text that a spreadsheet would run as a formula
-(starting with =, +, -, @, tab or carriage return) gets a leading apostrophe; numbers, negative ones included,
-are left alone.
+Both writers follow one format: UTF-8 with a byte-order mark (so Excel reads the names right), a header row, LF line
+ends, fields quoted only when they hold a comma, a quote or a line break, an empty text as "" and a missing value as
+nothing, numbers as numbers, booleans as true/false, times in UTC as 2025-06-30T14:05:00Z. Text that a spreadsheet
+would run as a formula (starting with =, +, -, @, tab or carriage return) gets a leading apostrophe; numbers,
+negative ones included, are left alone.
 """
 
 import contextlib
@@ -35,6 +36,7 @@ from reports.datasets import Dataset
 
 BOM = "\ufeff".encode()
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+GUARDED_CODES = ", ".join(str(ord(prefix)) for prefix in FORMULA_PREFIXES)  # all below 65, "A": see copy_sql
 CHUNK_BYTES = 64 * 1024
 QUEUE_CHUNKS = 16
 # Excel's sheet holds 1,048,576 rows, one of which is the header.
@@ -49,6 +51,11 @@ class ExportTooLarge(Exception):
 
 class ExportFailed(Exception):
     """The database stopped writing the CSV part-way (the response is already under way, so it is cut short)."""
+
+
+def neutralise(text: str) -> str:
+    """Text a spreadsheet would run as a formula, with a leading apostrophe; other text as it is."""
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
 # --- CSV ---------------------------------------------------------------------------------------------------------
@@ -69,9 +76,9 @@ def csv_chunks(dataset: Dataset, queryset: QuerySet) -> Iterator[bytes]:
 
 
 def _compiled(dataset: Dataset, queryset: QuerySet) -> tuple[str, tuple, list[str]] | None:
-    """The selected rows' SQL, parameters and column kinds; None when the filters can match nothing (Django then
-    has no SQL to give, for example for a user who may see no rows)."""
-    selected = dataset.select(queryset)
+    """The CSV's SQL (summary rows in storage order), parameters and column kinds; None when the filters can match
+    nothing (Django then has no SQL to give, for example for a user who may see no rows)."""
+    selected = dataset.select(queryset, ordered=dataset.csv_sorted)
     try:
         sql, params = selected.query.sql_with_params()
     except EmptyResultSet:
@@ -81,46 +88,42 @@ def _compiled(dataset: Dataset, queryset: QuerySet) -> tuple[str, tuple, list[st
 
 def copy_sql(dataset: Dataset, inner_sql: str, kinds: list[str], quote_name) -> str:
     """COPY of the inner query (its parameters already bound), each column under its export name, with the formula
-    guard on text columns. NULLIF makes an empty text missing rather than "" (what COPY writes for an empty string),
-    so both databases write an empty field."""
+    guard on every text column: ascii() of the first character against those of =, +, -, @, tab and carriage return.
+    The cheapest test measured: on a million rows 14 ms a column, where ascii() IN (…) alone costs 43 ms, a regular
+    expression 130 ms and left(col, 1) IN (…) 150 ms."""
     columns = []
-    for i, (name, kind) in enumerate(zip(dataset.column_names, kinds, strict=True)):
+    for i, (column, kind) in enumerate(zip(dataset.columns, kinds, strict=True)):
         value = f"q.{quote_name(f'c{i}')}"
         if kind == "text":
-            value = (
-                f"CASE WHEN left({value}, 1) IN ('=', '+', '-', '@', E'\\t', E'\\r') THEN '''' || {value} "
-                f"ELSE NULLIF({value}, '') END"
-            )
+            # Most text starts with a letter (65, "A", or more): one comparison settles it; the list is for the rest.
+            first = f"ascii({value})"
+            value = f"CASE WHEN {first} < 65 AND {first} IN ({GUARDED_CODES}) THEN '''' || {value} ELSE {value} END"
         elif kind == "boolean":
             value = f"{value}::text"  # true / false rather than COPY's t / f
         elif kind == "datetime":
             value = f"""to_char({value} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
-        columns.append(f"{value} AS {quote_name(name)}")
-    # A subquery scan keeps the inner ORDER BY: PostgreSQL reads a plain subquery's rows in the order it makes them.
+        columns.append(f"{value} AS {quote_name(column.name)}")
     return f"COPY (SELECT {', '.join(columns)} FROM ({inner_sql}) AS q) TO STDOUT WITH (FORMAT csv, HEADER true)"
 
 
-class _QueueWriter:
-    """The file copy_expert writes to: collects COPY's rows (one write() each) into chunks of about 64 KB and puts
-    them on the queue, waiting while it is full, so PostgreSQL is paced by the client's download. Once the reader
-    has gone (stop set), it raises to abort the COPY."""
+class _QueueSink(io.RawIOBase):
+    """The raw end of the buffered file copy_expert writes to. psycopg2 writes each of COPY's rows with one write()
+    call: into an io.BufferedWriter those calls stay in C, and only every ~64 KB does the buffer land here, as one
+    chunk on the bounded queue. Waiting while the queue is full paces PostgreSQL to the client's download; once the
+    reader has gone (stop set), _put raises and the COPY aborts."""
 
     def __init__(self, chunks: queue.Queue, stop: threading.Event):
         self.chunks, self.stop = chunks, stop
-        self.parts: list[bytes] = []
-        self.size = 0
+        self.finished = False
+
+    def writable(self):
+        return True
 
     def write(self, data):
-        data = data if isinstance(data, bytes) else data.encode()
-        self.parts.append(data)
-        self.size += len(data)
-        if self.size >= CHUNK_BYTES:
-            self.flush()
-
-    def flush(self):
-        if self.parts:
-            _put(self.chunks, self.stop, b"".join(self.parts))
-            self.parts, self.size = [], 0
+        # After the COPY has ended, a late flush (the buffer's, when it is garbage-collected) has nowhere to go.
+        if not self.finished:
+            _put(self.chunks, self.stop, bytes(data))  # a copy: the buffer's memory is reused
+        return len(data)
 
 
 class _Cancelled(Exception):
@@ -158,9 +161,13 @@ def _copy_chunks(dataset: Dataset, queryset: QuerySet) -> Iterator[bytes]:
                 else:
                     sql, params, kinds = compiled
                     inner = own.ops.compose_sql(sql, params)  # psycopg2's mogrify: parameters quoted by the driver
-                    writer = _QueueWriter(chunks, stop)
-                    cursor.cursor.copy_expert(copy_sql(dataset, inner, kinds, own.ops.quote_name), writer)
-                    writer.flush()
+                    sink = _QueueSink(chunks, stop)
+                    try:
+                        writer = io.BufferedWriter(sink, buffer_size=CHUNK_BYTES)
+                        cursor.cursor.copy_expert(copy_sql(dataset, inner, kinds, own.ops.quote_name), writer)
+                        writer.flush()
+                    finally:
+                        sink.finished = True
             _put(chunks, stop, _DONE)
         except _Cancelled:
             pass
@@ -196,11 +203,9 @@ def _csv_field(value, kind: str) -> str:
     if value is None:
         return ""
     if kind == "text":
-        text = str(value)
-        if text.startswith(FORMULA_PREFIXES):
-            text = "'" + text
-        # Quote exactly when PostgreSQL's COPY does.
-        if "," in text or '"' in text or "\n" in text or "\r" in text:
+        text = neutralise(str(value))
+        # Quote exactly when PostgreSQL's COPY does: an empty text is "" (a missing value is nothing at all).
+        if not text or "," in text or '"' in text or "\n" in text or "\r" in text:
             return '"' + text.replace('"', '""') + '"'
         return text
     if kind == "boolean":
@@ -222,7 +227,7 @@ def _python_chunks(dataset: Dataset, queryset: QuerySet) -> Iterator[bytes]:
         return
     kinds = compiled[2]
     lines, size = [], 0
-    for row in dataset.select(queryset).iterator(chunk_size=2000):
+    for row in dataset.select(queryset, ordered=dataset.csv_sorted).iterator(chunk_size=2000):
         line = ",".join(_csv_field(value, kind) for value, kind in zip(row, kinds, strict=True)) + "\n"
         lines.append(line)
         size += len(line)
@@ -238,8 +243,7 @@ def _python_chunks(dataset: Dataset, queryset: QuerySet) -> Iterator[bytes]:
 
 def _xlsx_value(value, kind: str):
     if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters Excel refuses
-        return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+        return neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))  # without the control characters Excel refuses
     if kind == "datetime" and value is not None:
         # Excel has no time zones: write UTC, as the column description says.
         return value.astimezone(datetime.UTC).replace(tzinfo=None)
@@ -280,11 +284,10 @@ def xlsx_bytes(dataset: Dataset, queryset: QuerySet, *, filters: dict[str, str],
         data.column_dimensions[get_column_letter(index + 1)].width = max(10, min(40, len(column.name) + 4))
     bold = Font(bold=True)
     data.append([_bold(data, name, bold) for name in dataset.column_names])
-    compiled = _compiled(dataset, queryset)
-    if compiled is not None:
-        kinds = compiled[2]
-        for row in dataset.select(queryset).iterator(chunk_size=2000):
-            data.append([_xlsx_value(value, kind) for value, kind in zip(row, kinds, strict=True)])
+    selected = dataset.select(queryset)
+    kinds = dataset.kinds(selected)
+    for row in selected.iterator(chunk_size=2000):
+        data.append([_xlsx_value(value, kind) for value, kind in zip(row, kinds, strict=True)])
 
     about = workbook.create_sheet("About")
     about.column_dimensions["A"].width = 22

@@ -19,6 +19,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from maturity import actions
 
@@ -97,6 +98,7 @@ def exception_handler(exc, context):
         request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
 
     if isinstance(exc, actions.ActionError):
+        set_rollback()  # as DRF does for its own errors, should requests ever be atomic
         status_code, body = _from_action_error(exc)
         return Response(body, status=status_code)
 
@@ -105,6 +107,7 @@ def exception_handler(exc, context):
         if settings.DEBUG:
             return None  # Django's debug page, with the traceback
         logger.error("API error on %s", getattr(request, "path", "?"), exc_info=exc)
+        set_rollback()
         return Response(
             error_body(500, "server_error", "Something went wrong on our side. It has been logged."),
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,

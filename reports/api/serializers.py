@@ -73,6 +73,7 @@ class DomainSerializer(serializers.ModelSerializer):
     comparable_with = serializers.SlugRelatedField(
         slug_field="code",
         read_only=True,
+        allow_null=True,
         help_text="Code of the earlier version's domain it is compared with year on year",
     )
 
@@ -143,8 +144,9 @@ class GapTargetSerializer(serializers.ModelSerializer):
 
 
 class CycleSerializer(serializers.ModelSerializer):
-    trust_framework = serializers.PrimaryKeyRelatedField(read_only=True, help_text="Framework id")
-    ics_framework = serializers.PrimaryKeyRelatedField(read_only=True, help_text="Framework id")
+    # Published history has no framework of its own.
+    trust_framework = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True, help_text="Framework id")
+    ics_framework = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True, help_text="Framework id")
     targets = GapTargetSerializer(many=True, read_only=True)
 
     class Meta:
