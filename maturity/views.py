@@ -134,11 +134,12 @@ def trust_page_context(request, code) -> dict:
     rows = []
     if permissions.can(request.user, permissions.VIEW_NAMED, trust):
         settings = list(trust.care_settings.all())
+        cycles = list(_current_cycles())
         existing = {
             (a.cycle_id, a.care_setting_id): a
-            for a in Assessment.objects.of_trust(trust).filter(cycle__in=_current_cycles()).select_related("cycle")
+            for a in Assessment.objects.of_trust(trust).filter(cycle__in=cycles).select_related("cycle")
         }
-        for cycle in _current_cycles():
+        for cycle in cycles:
             for setting in settings:
                 assessment = existing.get((cycle.pk, setting.pk))
                 rows.append(
@@ -146,7 +147,10 @@ def trust_page_context(request, code) -> dict:
                         "cycle": cycle,
                         "care_setting": setting,
                         "assessment": assessment,
-                        "url": f"/trusts/{trust.code}/assessments/{cycle.year}/{setting.slug}/",
+                        "url": reverse(
+                            "trust_assessment:overview",
+                            kwargs={"code": trust.code, "year": cycle.year, "setting": setting.slug},
+                        ),
                     }
                 )
     context.update(

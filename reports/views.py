@@ -52,50 +52,53 @@ def _render(request, template: str, context: dict, dashboard: dashboards.Dashboa
     return render(request, template, {**context, "dashboard": dashboard, "sections": sections})
 
 
+def _dashboard_page(request, template: str, context: dict, build):
+    """A page's own context plus its dashboard for the cycle in `?cycle=`; build(year, cycles) makes the dashboard."""
+    year, cycles = dashboards.choose_cycle(request.GET.get("cycle"))
+    return _render(request, template, context, build(year, cycles))
+
+
 @login_required
 @charts_allowed
 def national(request):
     context = national_context(request)
-    year, cycles = dashboards.choose_cycle(request.GET.get("cycle"))
-    dashboard = dashboards.area_dashboard(None, year, cycles, request.user)
-    return _render(request, "reports/national.html", context, dashboard)
+    return _dashboard_page(
+        request, "reports/national.html", context, lambda y, c: dashboards.area_dashboard(None, y, c, request.user)
+    )
 
 
 @login_required
 @charts_allowed
 def region(request, code):
     context = region_context(request, code)
-    year, cycles = dashboards.choose_cycle(request.GET.get("cycle"))
-    dashboard = dashboards.area_dashboard(context["region"], year, cycles, request.user)
-    return _render(request, "reports/region.html", context, dashboard)
+    return _dashboard_page(
+        request,
+        "reports/region.html",
+        context,
+        lambda y, c: dashboards.area_dashboard(context["region"], y, c, request.user),
+    )
 
 
 @login_required
 @charts_allowed
-def ics(request, code):
+def ics(request, code, template="reports/ics.html"):
+    """The ICS dashboard; with the board-pack template (ics_print), the same data laid out for A4, tables shown."""
     context = ics_page_context(request, code)
-    year, cycles = dashboards.choose_cycle(request.GET.get("cycle"))
-    dashboard = dashboards.ics_dashboard(context["ics"], year, cycles, request.user)
-    return _render(request, "reports/ics.html", context, dashboard)
-
-
-@login_required
-@charts_allowed
-def ics_print(request, code):
-    """The ICS dashboard as a board pack: the same data, laid out for A4 with every table shown."""
-    context = ics_page_context(request, code)
-    year, cycles = dashboards.choose_cycle(request.GET.get("cycle"))
-    dashboard = dashboards.ics_dashboard(context["ics"], year, cycles, request.user)
-    return _render(request, "reports/ics_print.html", context, dashboard)
+    return _dashboard_page(
+        request, template, context, lambda y, c: dashboards.ics_dashboard(context["ics"], y, c, request.user)
+    )
 
 
 @login_required
 @charts_allowed
 def trust(request, code):
     context = trust_page_context(request, code)
-    year, cycles = dashboards.choose_cycle(request.GET.get("cycle"))
-    dashboard = dashboards.trust_dashboard(context["trust"], year, cycles, request.user)
-    return _render(request, "reports/trust.html", context, dashboard)
+    return _dashboard_page(
+        request,
+        "reports/trust.html",
+        context,
+        lambda y, c: dashboards.trust_dashboard(context["trust"], y, c, request.user),
+    )
 
 
 @login_required
