@@ -10,9 +10,9 @@ def _organisation(assessment: Assessment):
 
 
 def may_view(user, assessment: Assessment) -> bool:
-    """Entered data is named only to its trust, that trust's ICS reviewers and analysts (published data is public,
-    but pages show it through the organisation pages)."""
-    return permissions.can(user, permissions.VIEW_NAMED, _organisation(assessment))
+    """Entered data is named only to its trust, the reviewers of the ICS it recorded in its cycle, and analysts
+    (published data is public, but pages show it through the organisation pages)."""
+    return permissions.viewer_of(user).names_assessment(assessment.trust_id, assessment.ics_id)
 
 
 def may_edit(user, assessment: Assessment) -> bool:

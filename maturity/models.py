@@ -270,6 +270,25 @@ class AssessmentQuerySet(models.QuerySet):
     def awaiting_review(self):
         return self.filter(status=Status.SUBMITTED)
 
+    def named_to(self, viewer):
+        """Entered assessments this viewer (trusts.permissions.Viewer) sees by name: its led trusts', those recorded
+        in the ICSs it reviews (the ICB's own return included); analysts and admins all. The same rule as
+        Viewer.names_assessment."""
+        return self._scoped(viewer, Q())
+
+    def shown_to(self, viewer):
+        """What this viewer may read row by row: what it sees by name, and NHS England's published results, which
+        are public."""
+        return self._scoped(viewer, Q(source=Source.PUBLISHED))
+
+    def _scoped(self, viewer, also: Q):
+        if not viewer.signed_in:
+            return self.none()
+        if viewer.sees_everything:
+            return self
+        named = Q(trust_id__in=viewer.led_trust_ids) | Q(ics_id__in=viewer.reviewed_ics_ids)
+        return self.filter(named | also) if also else self.filter(named)
+
 
 class Assessment(models.Model):
     """One annual return: a trust's for one care setting, or an ICS's own (trust and care setting empty).

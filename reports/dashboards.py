@@ -1,9 +1,10 @@
 """What each dashboard shows. Reads the summary tables only (never answers), in a fixed number of queries whatever
-the number of trusts, and builds charts with reports.charts. The result is cached under the summaries' version, so a
-refresh makes every cached dashboard stale at once.
+the number of trusts, and builds charts with reports.charts. The result is cached under the versions of the summary
+parts it reads (reports.versions), so a refresh makes stale exactly the dashboards that read what it rewrote.
 
-Who sees names: published results are public and named to everyone. Data entered here is named only to its trust,
-that trust's ICS reviewers and analysts; everyone else sees it only in aggregates of at least MIN_GROUP assessments.
+Who sees what is decided once, by the viewer (trusts.permissions.Viewer) that every read here passes to the summary
+tables' `shown_to`: sections receive rows and aggregates already scoped and never re-decide it. The viewer only
+chooses the wording of a note (why something is not shown).
 """
 
 from dataclasses import dataclass, field
@@ -13,13 +14,11 @@ from django.core.cache import cache
 from django.db.models import Q
 
 from maturity.models import Cycle, CycleKind
-from reports import aggregation, charts
+from reports import aggregation, charts, versions
 from reports.models import AreaStat, GapScore, IndicatorScore, PillarScore, ProgressStat
-from reports.refresh import cache_version
-from trusts import permissions
 from trusts.models import ICS, Region, Trust
+from trusts.permissions import MIN_GROUP, viewer_of
 
-MIN_GROUP = 5
 CACHE_SECONDS = 3600
 STATUS_ORDER = ["approved", "submitted", "returned", "draft", "not_started", "published"]
 STATUS_LABELS = {
@@ -113,15 +112,6 @@ def _frame(queryset, columns) -> pd.DataFrame:
     return pd.DataFrame(list(queryset.values_list(*columns)), columns=columns)
 
 
-def _visible(stat_source: str, n: int, sees_all: bool) -> bool:
-    return sees_all or stat_source == "published" or n >= MIN_GROUP
-
-
-def _where(frame: pd.DataFrame, mask: list[bool]) -> pd.DataFrame:
-    """Rows where mask is true. (frame[[]] would select no columns, not no rows, when the frame is empty.)"""
-    return frame[pd.Series(mask, index=frame.index, dtype=bool)]
-
-
 def _short(name: str) -> str:
     """'NHS Greater Manchester Integrated Care Board' reads as 'Greater Manchester' in charts (as ICS.short_name)."""
     return name.removeprefix("NHS ").removesuffix(" Integrated Care Board")
@@ -131,8 +121,9 @@ def _label(org_name: str, care_setting: str) -> str:
     return f"{org_name} – {care_setting.replace('-', ' ').capitalize()}" if care_setting else org_name
 
 
-def cached(key: str, build):
-    full_key = f"dashboard:v{cache_version()}:{key}"
+def cached(key: str, parts, build):
+    """The dashboard under `key`, built at most once per version of the summary parts it reads."""
+    full_key = f"dashboard:{versions.stamp(parts)}:{key}"
     value = cache.get(full_key)
     if value is None:
         value = build()
@@ -151,18 +142,20 @@ def _new(year, cycles) -> Dashboard:
 def trust_dashboard(trust: Trust, year, cycles, user) -> Dashboard:
     if year is None:
         return Dashboard(year=None, cycles=cycles)
-    access = permissions.access_of(user)
-    sees_ics = access.sees_everything or trust.ics_id in access.reviewed_ics_ids
-    scope = "all" if access.sees_everything else ("ics" if sees_ics else "own")
-    return cached(
-        f"trust:{trust.code}:{year}:{scope}", lambda: _trust(trust, year, cycles, sees_ics, access.sees_everything)
-    )
+    viewer = viewer_of(user)
+    parts = [
+        versions.trust(trust.code),
+        versions.ics(trust.ics.code),
+        *(versions.peer(trust.trust_type, setting.pk) for setting in trust.care_settings.all()),
+        versions.areas(year),
+    ]
+    return cached(f"trust:{trust.code}:{year}:{viewer.scope_key}", parts, lambda: _trust(trust, year, cycles, viewer))
 
 
-def _trust(trust, year, cycles, sees_ics, sees_everything) -> Dashboard:
+def _trust(trust, year, cycles, viewer) -> Dashboard:
     dashboard = _new(year, cycles)
     own = _frame(
-        PillarScore.objects.in_cycle(year).for_org(trust.code).providers(),
+        PillarScore.objects.in_cycle(year).for_org(trust.code).providers().shown_to(viewer),
         [
             "care_setting",
             "ics_code",
@@ -181,12 +174,11 @@ def _trust(trust, year, cycles, sees_ics, sees_everything) -> Dashboard:
         return dashboard
     peers = {f"{t}|{s}" for t, s in own[["trust_type", "care_setting"]].drop_duplicates().itertuples(index=False)}
     ics_codes = set(own["ics_code"])
-    stats = _frame(
-        AreaStat.objects.in_cycle(year).filter(
-            Q(area_type="england")
-            | Q(area_type="ics", area_code__in=ics_codes)
-            | Q(area_type="peer", area_code__in=peers)
-        ),
+    comparators = AreaStat.objects.in_cycle(year).filter(
+        Q(area_type="england") | Q(area_type="ics", area_code__in=ics_codes) | Q(area_type="peer", area_code__in=peers)
+    )
+    visible = _frame(
+        comparators.shown_to(viewer),
         [
             "area_type",
             "area_code",
@@ -201,14 +193,7 @@ def _trust(trust, year, cycles, sees_ics, sees_everything) -> Dashboard:
             "measured_median",
         ],
     )
-    visible = _where(
-        stats,
-        [
-            _visible(source, n, sees_everything or (area_type == "ics" and sees_ics))
-            for area_type, source, n in stats[["area_type", "source", "n"]].itertuples(index=False)
-        ],
-    )
-    hidden = len(stats) - len(visible)
+    hidden = comparators.count() - len(visible)
     comparison = Section(
         "How the trust compares",
         "Each care setting's pillar scores against its ICS, England and similar trusts (same trust type and setting).",
@@ -234,7 +219,7 @@ def _trust(trust, year, cycles, sees_ics, sees_everything) -> Dashboard:
     dashboard.sections.append(comparison)
 
     history = _frame(
-        PillarScore.objects.for_org(trust.code).providers().filter(cycle_year__in=cycles),
+        PillarScore.objects.for_org(trust.code).providers().filter(cycle_year__in=cycles).shown_to(viewer),
         ["cycle_year", "care_setting", "pillar_name", "pillar_position", "score"],
     )
     trend = Section("Over time", "Each care setting's scores in every cycle with results, published or entered here.")
@@ -251,7 +236,7 @@ def _trust(trust, year, cycles, sees_ics, sees_everything) -> Dashboard:
     dashboard.sections.append(trend)
 
     gaps = _frame(
-        GapScore.objects.in_cycle(year).for_org(trust.code).providers(),
+        GapScore.objects.in_cycle(year).for_org(trust.code).providers().shown_to(viewer),
         ["care_setting", "theme", "theme_name", "target_description", "measured", "target", "gap"],
     )
     gap_section = Section("Gaps to target", "How far each care setting is from the cycle's targets: 0 means met.")
@@ -306,27 +291,22 @@ def _metric(stats: pd.DataFrame, area_type: str, area_code: str, column: str, na
 def ics_dashboard(ics: ICS, year, cycles, user) -> Dashboard:
     if year is None:
         return Dashboard(year=None, cycles=cycles)
-    access = permissions.access_of(user)
-    sees_names = access.sees_everything or ics.pk in access.reviewed_ics_ids
-    own_trusts = frozenset(Trust.objects.filter(pk__in=access.led_trust_ids).values_list("code", flat=True))
-    scope = "named" if sees_names else f"own:{','.join(sorted(own_trusts))}"
-    return cached(
-        f"ics:{ics.code}:{year}:{scope}",
-        lambda: _ics(ics, year, cycles, sees_names, own_trusts, permissions.can(user, permissions.VIEW_NAMED, ics)),
-    )
+    viewer = viewer_of(user)
+    parts = [versions.ics(ics.code), versions.areas(year)]
+    return cached(f"ics:{ics.code}:{year}:{viewer.scope_key}", parts, lambda: _ics(ics, year, cycles, viewer))
 
 
-def _ics(ics, year, cycles, sees_names, own_trusts, sees_icb_return) -> Dashboard:
+def _ics(ics, year, cycles, viewer) -> Dashboard:
     dashboard = _new(year, cycles)
-    named = sees_names or dashboard.is_published
+    # Only the wording of the notes depends on this: the rows below are scoped by shown_to.
+    named = viewer.names_ics(ics.code) or dashboard.is_published
     name = ics.short_name
     scores = _frame(
-        PillarScore.objects.in_cycle(year).for_ics(ics.code),
+        PillarScore.objects.in_cycle(year).for_ics(ics.code).shown_to(viewer),
         ["org_type", "org_code", "org_name", "care_setting", "pillar_code", "pillar_name", "pillar_position", "score"],
     )
     providers = scores[scores["org_type"] == "trust"]
-    shown = providers if named else providers[providers["org_code"].isin(own_trusts)]
-    heat = shown.sort_values(["org_name", "care_setting", "pillar_position"]).assign(
+    heat = providers.sort_values(["org_name", "care_setting", "pillar_position"]).assign(
         label=lambda f: [_label(n, s) for n, s in zip(f["org_name"], f["care_setting"], strict=True)]
     )
     overview = Section("Member trusts against the seven pillars")
@@ -339,9 +319,13 @@ def _ics(ics, year, cycles, sees_names, own_trusts, sees_icb_return) -> Dashboar
         )
     )
     if not named:
-        overview.notes.append("Other trusts' assessments entered here are shown only in aggregates of at least 5.")
+        overview.notes.append(
+            f"Other trusts' assessments entered here are shown only in aggregates of at least {MIN_GROUP}."
+        )
     stats = _frame(
-        AreaStat.objects.in_cycle(year).filter(Q(area_type="england") | Q(area_type="ics", area_code=ics.code)),
+        AreaStat.objects.in_cycle(year)
+        .filter(Q(area_type="england") | Q(area_type="ics", area_code=ics.code))
+        .shown_to(viewer),
         [
             "area_type",
             "metric_type",
@@ -358,14 +342,9 @@ def _ics(ics, year, cycles, sees_names, own_trusts, sees_icb_return) -> Dashboar
             "source",
         ],
     )
-    pillar_stats = stats[(stats["metric_type"] == "pillar") & (stats["metric_code"] != "overall")]
-    visible_stats = _where(
-        pillar_stats,
-        [
-            _visible(s, n, sees_names or t == "england")
-            for t, s, n in pillar_stats[["area_type", "source", "n"]].itertuples(index=False)
-        ],
-    )
+    visible_stats = stats[(stats["metric_type"] == "pillar") & (stats["metric_code"] != "overall")]
+    if not named and (visible_stats["area_type"] == "ics").sum() == 0:
+        overview.notes.append(f"{name}'s spread is not shown: fewer than {MIN_GROUP} assessments were entered here.")
     distribution = visible_stats.assign(
         group=visible_stats["area_type"].map({"ics": name, "england": "England"}),
         pillar_name=visible_stats["metric_name"],
@@ -381,10 +360,10 @@ def _ics(ics, year, cycles, sees_names, own_trusts, sees_icb_return) -> Dashboar
     )
     dashboard.sections.append(overview)
 
-    dashboard.sections.extend(_gap_panels(ics, year, stats, named, sees_names))
+    dashboard.sections.extend(_gap_panels(ics, year, stats, viewer, named))
 
     progress = _frame(
-        ProgressStat.objects.filter(cycle_year=year, area_type="ics", area_code=ics.code),
+        ProgressStat.objects.filter(cycle_year=year, area_type="ics", area_code=ics.code).shown_to(viewer),
         ["area_name", "not_started", "draft", "returned", "submitted", "approved", "published"],
     )
     progress_section = Section("Submission progress")
@@ -402,7 +381,7 @@ def _ics(ics, year, cycles, sees_names, own_trusts, sees_icb_return) -> Dashboar
 
     icb = scores[(scores["org_type"] == "ics") & (scores["pillar_code"] != "overall")]
     own_section = Section("The ICB's own assessment")
-    if sees_icb_return or dashboard.is_published:
+    if named or not icb.empty:
         own_section.charts.append(
             charts.pillar_comparison(
                 "icb-own",
@@ -415,7 +394,7 @@ def _ics(ics, year, cycles, sees_names, own_trusts, sees_icb_return) -> Dashboar
         own_section.notes.append("The ICB's own assessment is shown to its reviewers and to NHS England.")
     dashboard.sections.append(own_section)
 
-    dashboard.sections.append(_movement_section(year, cycles, Q(ics_code=ics.code), named, f"{name}: "))
+    dashboard.sections.append(_movement_section(year, cycles, Q(ics_code=ics.code), viewer, named, f"{name}: "))
     return dashboard
 
 
@@ -429,10 +408,11 @@ def _progress_counts(progress: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["group", "category", "count"])
 
 
-def _gap_panels(ics, year, stats, named, sees_names) -> list[Section]:
-    """EPR, cyber and legacy IT: who is below target (named where allowed), and the spreads behind them."""
+def _gap_panels(ics, year, stats, viewer, named) -> list[Section]:
+    """EPR, cyber and legacy IT: who is below target (the rows this viewer may see), and the spreads behind them
+    (aggregates it may see)."""
     gaps = _frame(
-        GapScore.objects.in_cycle(year).for_ics(ics.code).providers(),
+        GapScore.objects.in_cycle(year).for_ics(ics.code).providers().shown_to(viewer),
         [
             "org_name",
             "care_setting",
@@ -446,7 +426,7 @@ def _gap_panels(ics, year, stats, named, sees_names) -> list[Section]:
         ],
     )
     indicators = _frame(
-        IndicatorScore.objects.in_cycle(year).for_ics(ics.code).providers(),
+        IndicatorScore.objects.in_cycle(year).for_ics(ics.code).providers().shown_to(viewer),
         ["org_name", "care_setting", "indicator_code", "number", "text"],
     )
     gap_stats = stats[(stats["metric_type"] == "gap") & (stats["area_type"] == "ics")]
@@ -467,7 +447,7 @@ def _gap_panels(ics, year, stats, named, sees_names) -> list[Section]:
         section = Section(title, intro)
         rows = gaps[(gaps["theme"] == theme) & (gaps["met"] == False)]  # noqa: E712 - a pandas mask
         theme_stats = gap_stats[gap_stats["metric_code"].str.startswith(f"{theme}:")]
-        if not theme_stats.empty and (sees_names or (theme_stats["n"] >= MIN_GROUP).all()):
+        if not theme_stats.empty:
             summary = pd.DataFrame(
                 {
                     "theme_name": theme_stats["metric_name"],
@@ -487,8 +467,6 @@ def _gap_panels(ics, year, stats, named, sees_names) -> list[Section]:
                 )
             )
         for number, (target, below) in enumerate(rows.groupby("target_description", sort=True), start=1):
-            if not named:
-                continue
             frame = pd.DataFrame(
                 {
                     "theme_name": [_label(n, s) for n, s in zip(below["org_name"], below["care_setting"], strict=True)],
@@ -509,7 +487,8 @@ def _gap_panels(ics, year, stats, named, sees_names) -> list[Section]:
             )
         if not named:
             section.notes.append(
-                f"{len(rows)} of {len(gaps[gaps['theme'] == theme])} trust targets on this theme are missed."
+                "Only your own trust's returns are shown one by one; other trusts' entered data counts only in "
+                f"aggregates of at least {MIN_GROUP}."
             )
         if theme == "epr":
             suppliers = indicators[indicators["indicator_code"] == "epr_supplier"]
@@ -543,9 +522,7 @@ def _gap_panels(ics, year, stats, named, sees_names) -> list[Section]:
             )
         if theme == "legacy_it":
             devices = indicators[indicators["indicator_code"] == "unsupported_devices_pct"]
-            labels = [
-                _label(n, s) if named else "" for n, s in zip(devices["org_name"], devices["care_setting"], strict=True)
-            ]
+            labels = [_label(n, s) for n, s in zip(devices["org_name"], devices["care_setting"], strict=True)]
             section.charts.append(
                 charts.histogram(
                     "devices",
@@ -558,21 +535,25 @@ def _gap_panels(ics, year, stats, named, sees_names) -> list[Section]:
     return sections
 
 
-def _movement_section(year, cycles, where: Q, named: bool, prefix: str, biggest: int | None = None) -> Section:
-    """Overall comparable score, previous cycle to this one, per trust and care setting; `biggest` keeps only that
-    many rises and falls."""
+def _movement_section(year, cycles, where: Q, viewer, named: bool, prefix: str, biggest: int | None = None) -> Section:
+    """Overall comparable score, previous cycle to this one, per trust and care setting the viewer may see; `biggest`
+    keeps only that many rises and falls."""
     section = Section("Movement since the previous cycle")
     previous = previous_comparable(year, cycles)
     if previous is None:
         section.notes.append("There is no earlier cycle comparable with this one, so no movement is shown.")
         return section
     rows = _frame(
-        PillarScore.objects.providers().filter(where, cycle_year__in=[previous, year], pillar_code="overall"),
+        PillarScore.objects.providers()
+        .filter(where, cycle_year__in=[previous, year], pillar_code="overall")
+        .shown_to(viewer),
         ["cycle_year", "org_name", "care_setting", "score"],
     )
-    wide = rows.pivot_table(index=["org_name", "care_setting"], columns="cycle_year", values="score").dropna()
-    if wide.empty or not named:
+    wide = rows.pivot_table(index=["org_name", "care_setting"], columns="cycle_year", values="score")
+    wide = wide.reindex(columns=[previous, year]).dropna()
+    if not named:
         section.notes.append("Movement is shown by name only to those who may see each trust's data.")
+    if wide.empty:
         return section
     movers = pd.DataFrame(
         {
@@ -604,22 +585,26 @@ def area_dashboard(region: Region | None, year, cycles, user) -> Dashboard:
     """A region's dashboard, or England's (region None). Analysts see trusts by name; others see ICS aggregates."""
     if year is None:
         return Dashboard(year=None, cycles=cycles)
-    named = permissions.can(user, permissions.VIEW_NAMED, region)
-    key = f"area:{region.code if region else 'E'}:{year}:{'named' if named else 'aggregate'}"
-    return cached(key, lambda: _area(region, year, cycles, named))
+    viewer = viewer_of(user)
+    key = f"area:{region.code if region else 'E'}:{year}:{viewer.scope_key}"
+    # Every cycle's areas: the movement section reads the previous comparable cycle too.
+    parts = [versions.areas(cycle) for cycle in cycles]
+    return cached(key, parts, lambda: _area(region, year, cycles, viewer))
 
 
-def _area(region, year, cycles, named) -> Dashboard:
+def _area(region, year, cycles, viewer) -> Dashboard:
     dashboard = _new(year, cycles)
-    named = named or dashboard.is_published
+    # Only the wording of the notes depends on this: the rows below are scoped by shown_to.
+    named = viewer.sees_everything or dashboard.is_published
     place = region.name if region else "England"
     area_filter = Q(region_code=region.code) if region else Q()
+    areas = AreaStat.objects.in_cycle(year).filter(
+        Q(area_type="ics", area_code__in=ICS.objects.filter(region=region).values("code"))
+        if region
+        else Q(area_type__in=["ics", "region"])
+    )
     stats = _frame(
-        AreaStat.objects.in_cycle(year).filter(
-            Q(area_type="ics", area_code__in=ICS.objects.filter(region=region).values("code"))
-            if region
-            else Q(area_type__in=["ics", "region"])
-        ),
+        areas.shown_to(viewer),
         [
             "area_type",
             "area_code",
@@ -635,8 +620,7 @@ def _area(region, year, cycles, named) -> Dashboard:
         ],
     )
     stats["area_name"] = stats["area_name"].map(_short)
-    overall = stats[(stats["metric_code"] == "overall") & (stats["area_type"] == "ics")]
-    shown = _where(overall, [_visible(s, n, named) for s, n in overall[["source", "n"]].itertuples(index=False)])
+    shown = stats[(stats["metric_code"] == "overall") & (stats["area_type"] == "ics")]
     ranking = Section(
         "Integrated care systems ranked",
         f"Each ICS in {place} by its mean overall score, with the spread of its assessments.",
@@ -649,10 +633,9 @@ def _area(region, year, cycles, named) -> Dashboard:
             name_title="ICS",
         )
     )
-    if len(shown) < len(overall):
-        ranking.notes.append(
-            f"{len(overall) - len(shown)} ICSs with fewer than 5 assessments entered here are not shown."
-        )
+    hidden = areas.filter(area_type="ics", metric_code="overall").count() - len(shown)
+    if hidden:
+        ranking.notes.append(f"{hidden} ICSs with fewer than {MIN_GROUP} assessments entered here are not shown.")
     if region is None:
         regions = stats[(stats["metric_code"] == "overall") & (stats["area_type"] == "region")]
         ranking.charts.append(
@@ -665,8 +648,12 @@ def _area(region, year, cycles, named) -> Dashboard:
         )
     dashboard.sections.append(ranking)
 
-    spread = AreaStat.objects.in_cycle(year).filter(
-        area_type="region" if region else "england", area_code=region.code if region else "E", metric_type="pillar"
+    spread = (
+        AreaStat.objects.in_cycle(year)
+        .filter(
+            area_type="region" if region else "england", area_code=region.code if region else "E", metric_type="pillar"
+        )
+        .shown_to(viewer)
     )
     decile_rows = [
         {"pillar_name": stat.metric_name, "decile": (index + 1) * 10, "value": value}
@@ -686,7 +673,8 @@ def _area(region, year, cycles, named) -> Dashboard:
     indicators = _frame(
         IndicatorScore.objects.in_cycle(year)
         .providers()
-        .filter(area_filter, indicator_code__in=["dspt_status", "unsupported_devices_pct"]),
+        .filter(area_filter, indicator_code__in=["dspt_status", "unsupported_devices_pct"])
+        .shown_to(viewer),
         ["ics_name", "org_name", "care_setting", "indicator_code", "number", "text"],
     )
     gaps = Section("Cyber and legacy IT", "DSPT status by ICS, and the share of devices on unsupported systems.")
@@ -704,29 +692,33 @@ def _area(region, year, cycles, named) -> Dashboard:
         )
     )
     devices = indicators[indicators["indicator_code"] == "unsupported_devices_pct"]
-    labels = [
-        _label(n, s) if named else i
-        for i, n, s in zip(devices["ics_name"], devices["org_name"], devices["care_setting"], strict=True)
-    ]
+    labels = [_label(n, s) for n, s in zip(devices["org_name"], devices["care_setting"], strict=True)]
     gaps.charts.append(
         charts.histogram(
             "devices",
             pd.DataFrame({"label": labels, "value": devices["number"]}),
             value_title="Devices on unsupported systems (%)",
             title=f"{place}: devices on unsupported systems",
-            label_title="Trust" if named else "ICS",
+            label_title="Trust",
         )
     )
+    if not named:
+        gaps.notes.append(
+            "Each trust's DSPT status and devices entered here are shown only to those who may see its data: "
+            "your own trust's, if it is in this area."
+        )
     dashboard.sections.append(gaps)
 
-    dashboard.sections.append(_movement_section(year, cycles, area_filter, named, f"{place}: ", biggest=10))
+    dashboard.sections.append(_movement_section(year, cycles, area_filter, viewer, named, f"{place}: ", biggest=10))
 
     progress = _frame(
-        ProgressStat.objects.filter(
-            cycle_year=year, area_type="ics", area_code__in=ICS.objects.filter(region=region).values("code")
-        )
-        if region
-        else ProgressStat.objects.filter(cycle_year=year, area_type="region"),
+        (
+            ProgressStat.objects.filter(
+                cycle_year=year, area_type="ics", area_code__in=ICS.objects.filter(region=region).values("code")
+            )
+            if region
+            else ProgressStat.objects.filter(cycle_year=year, area_type="region")
+        ).shown_to(viewer),
         ["area_name", "not_started", "draft", "returned", "submitted", "approved", "published"],
     )
     progress_section = Section("Submission progress")

@@ -15,10 +15,9 @@ from django.db.models import Case, CharField, F, FloatField, Func, Q, QuerySet, 
 from django.db.models.expressions import BaseExpression
 from django.db.models.functions import Coalesce
 
-from maturity.models import Assessment, Source
+from maturity.models import Assessment
 from reports.models import DomainScore, GapScore, IndicatorScore, PillarScore
-from trusts.models import ICS, Trust
-from trusts.permissions import access_of
+from trusts.permissions import viewer_of
 
 # Scores and gaps are means of whole levels or differences of measurements: three decimals keep every real
 # difference and drop float noise such as 2.8333333333333335.
@@ -284,25 +283,11 @@ DATASETS: dict[str, Dataset] = {
 
 
 def visible_rows(dataset: Dataset, user) -> QuerySet:
-    """The rows of `dataset` this user may export.
+    """The rows of `dataset` this user may export: its queryset's `shown_to(viewer)` (trusts.permissions.Viewer).
 
-    Published results are public information: every signed-in user gets them. Rows entered here go to analysts and
-    admins in full; to an ICS reviewer for the ICSs it reviews (the ICS each assessment recorded in its cycle, its
-    ICB's own return included); to a trust lead for its own trusts; to nobody else. Anonymous users get nothing
-    (every page needs a login). The summary datasets hold counted assessments only, so drafts and returned
-    assessments appear only in `assessments`, to the same people.
+    Published results are public: every signed-in user gets them. Rows entered here go to analysts and admins in
+    full; to an ICS reviewer for the ICSs it reviews (the ICS each assessment recorded in its cycle, its ICB's own
+    return included); to a trust lead for its own trusts; to nobody else. The summary datasets hold counted
+    assessments only, so drafts and returned assessments appear only in `assessments`, to the same people.
     """
-    rows = dataset.queryset()
-    if not user.is_authenticated or not user.is_active:
-        return rows.none()
-    access = access_of(user)
-    if access.sees_everything:
-        return rows
-    entered = Q(pk__in=[])  # matches nothing; each role below widens it
-    if access.led_trust_ids:
-        codes = list(Trust.objects.filter(pk__in=access.led_trust_ids).values_list("code", flat=True))
-        entered |= Q(org_code__in=codes)
-    if access.reviewed_ics_ids:
-        codes = list(ICS.objects.filter(pk__in=access.reviewed_ics_ids).values_list("code", flat=True))
-        entered |= Q(ics_code__in=codes)
-    return rows.filter(Q(source=Source.PUBLISHED) | (Q(source=Source.RETURN) & entered))
+    return dataset.queryset().shown_to(viewer_of(user))

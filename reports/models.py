@@ -1,4 +1,7 @@
 from django.db import models
+from django.db.models import Q
+
+from trusts.permissions import MIN_GROUP
 
 
 class WorkerHeartbeat(models.Model):
@@ -38,6 +41,20 @@ class SummaryRowQuerySet(models.QuerySet):
 
     def icbs(self):
         return self.filter(org_type=OrgType.ICS)
+
+    def shown_to(self, viewer):
+        """The rows this viewer (trusts.permissions.Viewer) may read one by one: published results (public), and
+        entered returns of the trusts it leads and of every organisation recorded in the ICSs it reviews;
+        analysts and admins everything. The same rule as AssessmentQuerySet.shown_to, by the codes the rows carry."""
+        if not viewer.signed_in:
+            return self.none()
+        if viewer.sees_everything:
+            return self
+        return self.filter(
+            Q(source="published")
+            | Q(org_type=OrgType.TRUST, org_code__in=viewer.led_trust_codes)
+            | Q(ics_code__in=viewer.reviewed_ics_codes)
+        )
 
 
 class SummaryRow(models.Model):
@@ -167,6 +184,20 @@ class AreaStatQuerySet(models.QuerySet):
     def for_area(self, area_type: str, area_code: str):
         return self.filter(area_type=area_type, area_code=area_code)
 
+    def shown_to(self, viewer):
+        """Aggregates this viewer may read: over published results, over at least MIN_GROUP assessments, or over
+        data it sees by name (its reviewed ICSs, its led trusts); analysts and admins all."""
+        if not viewer.signed_in:
+            return self.none()
+        if viewer.sees_everything:
+            return self
+        return self.filter(
+            Q(source="published")
+            | Q(n__gte=MIN_GROUP)
+            | Q(area_type=AreaType.ICS, area_code__in=viewer.reviewed_ics_codes)
+            | Q(area_type=AreaType.TRUST, area_code__in=viewer.led_trust_codes)
+        )
+
 
 class AreaStat(models.Model):
     """The spread of one metric over the provider assessments of an area in a cycle. The unit is the assessment:
@@ -200,6 +231,22 @@ class AreaStat(models.Model):
         return f"{self.cycle_year} {self.area_type} {self.area_code} {self.metric_code}: n={self.n}"
 
 
+class ProgressStatQuerySet(models.QuerySet):
+    def in_cycle(self, year: int):
+        return self.filter(cycle_year=year)
+
+    def shown_to(self, viewer):
+        """Counts of returns by status: an aggregate like any other, shown when it covers at least MIN_GROUP
+        returns or an area the viewer sees by name."""
+        if not viewer.signed_in:
+            return self.none()
+        if viewer.sees_everything:
+            return self
+        return self.filter(
+            Q(expected__gte=MIN_GROUP) | Q(area_type=AreaType.ICS, area_code__in=viewer.reviewed_ics_codes)
+        )
+
+
 class ProgressStat(models.Model):
     """Where an area's returns stand in a cycle: how many are expected and how many are in each status."""
 
@@ -214,6 +261,8 @@ class ProgressStat(models.Model):
     returned = models.PositiveIntegerField()
     approved = models.PositiveIntegerField()
     published = models.PositiveIntegerField()
+
+    objects = ProgressStatQuerySet.as_manager()
 
     class Meta:
         indexes = [models.Index(fields=["cycle_year", "area_type", "area_code"])]
@@ -247,3 +296,17 @@ class RefreshRun(models.Model):
     @property
     def duration_seconds(self):
         return (self.finished_at - self.started_at).total_seconds() if self.finished_at else None
+
+
+class SummaryVersion(models.Model):
+    """The version of one part of the summaries, for cached dashboards' keys: "all" (moved by a rebuild),
+    "trust:<code>", "ics:<code>", "peer:<type>|<setting>" (moved by an assessment's refresh) and "areas:<year>"
+    (region and England, moved by the batched refresh). Kept in the database, never expiring and never deleted; each
+    move writes a new random token, so a key can never come back to an earlier value, not even after the database is
+    recreated beside a cache that outlived it."""
+
+    key = models.CharField(max_length=80, unique=True)
+    token = models.CharField(max_length=32)
+
+    def __str__(self):
+        return f"{self.key}: {self.token}"

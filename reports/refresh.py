@@ -1,40 +1,30 @@
 """Carrying out the refresh marks that maturity's actions write: one assessment's summaries at once, its region
 and England a few seconds later in one batch, a whole cycle or everything for bulk imports. Each run is recorded;
-each successful one moves the cache version on, so cached pages and charts are rebuilt from the new summaries."""
+each successful one moves the versions of the parts it rewrote (reports.versions), so exactly the cached pages that
+read them are rebuilt from the new summaries."""
 
 import logging
 from contextlib import contextmanager
 from datetime import timedelta
 
-from django.core.cache import cache
 from django.utils import timezone
 
-from maturity.models import RefreshMark
-from reports import summaries
+from maturity.models import Assessment, RefreshMark
+from reports import summaries, versions
 from reports.models import RefreshRun
 
 logger = logging.getLogger(__name__)
 
-CACHE_VERSION_KEY = "summaries-version"
 # A mark enqueued this long ago and still not done is taken to be lost (broker restarted, worker killed).
 LOST_AFTER = timedelta(minutes=5)
 
 
-def cache_version() -> int:
-    return cache.get(CACHE_VERSION_KEY) or 0
-
-
-def bump_cache_version() -> None:
-    """Pages and charts are cached under this version: a new version makes every cached copy stale at once."""
-    if cache.add(CACHE_VERSION_KEY, 1, timeout=None):
-        return
-    cache.incr(CACHE_VERSION_KEY)
-
-
 @contextmanager
-def recorded(kind: str, target: str = ""):
-    """Record a run (start, end, rows, status, error). The body sets run.rows."""
+def recorded(kind: str, target: str = "", parts=(versions.EVERYTHING,)):
+    """Record a run (start, end, rows, status, error); when it succeeds, move the versions of the summary parts it
+    rewrote. The body sets run.rows."""
     run = RefreshRun.objects.create(kind=kind, target=target, started_at=timezone.now())
+    run.parts = list(parts)
     try:
         yield run
     except Exception as error:
@@ -44,17 +34,32 @@ def recorded(kind: str, target: str = ""):
         raise
     run.status, run.finished_at = RefreshRun.Status.OK, timezone.now()
     run.save(update_fields=["status", "rows", "finished_at"])
-    bump_cache_version()
+    versions.move(run.parts)
 
 
 def refresh_assessment(assessment_id: int) -> int:
-    with recorded("assessment", str(assessment_id)) as run:
+    with recorded("assessment", str(assessment_id), parts=_parts_of(assessment_id)) as run:
         run.rows = summaries.refresh_assessment(assessment_id)
     return run.rows
 
 
+def _parts_of(assessment_id: int) -> list[str]:
+    """The summary parts an assessment's refresh rewrites: its trust, its ICS (recorded in its cycle) and its peer
+    group; an ICB's own return only its ICS."""
+    assessment = Assessment.objects.filter(pk=assessment_id).select_related("trust", "ics").first()
+    if assessment is None:
+        return []
+    if assessment.trust is None:
+        return [versions.ics(assessment.ics.code)]
+    return [
+        versions.trust(assessment.trust.code),
+        versions.ics(assessment.ics.code),
+        versions.peer(assessment.trust.trust_type, assessment.care_setting_id),
+    ]
+
+
 def refresh_areas(year: int) -> int:
-    with recorded("areas", str(year)) as run:
+    with recorded("areas", str(year), parts=[versions.areas(year)]) as run:
         run.rows = summaries.refresh_areas(year)
     return run.rows
 

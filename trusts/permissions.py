@@ -25,47 +25,87 @@ REVIEW = "review"
 MANAGE = "manage"
 
 
-@dataclass(frozen=True)
-class Access:
-    """What one user's memberships add up to; read once per request."""
+# Data entered here is named only to its trust, that trust's ICS reviewers and analysts; everyone else sees it only
+# in aggregates over at least this many assessments.
+MIN_GROUP = 5
 
+
+@dataclass(frozen=True)
+class Viewer:
+    """What one user may see and do, from their memberships; read once per request. It is the one answer to "who may
+    see what" for reads: the QuerySet methods `shown_to(viewer)` on assessments and on the summary tables apply it,
+    and every dashboard, chart CSV, export and API endpoint reads through them.
+
+    An assessment is judged by the ICS it recorded in its cycle (the summary rows carry that ICS's code), so a trust
+    that moves ICS takes its earlier returns' visibility with the ICS that reviewed them."""
+
+    signed_in: bool
     is_admin: bool
     is_analyst: bool
     led_trust_ids: frozenset[int]
+    led_trust_codes: frozenset[str]
     led_trusts_ics_ids: frozenset[int]
     reviewed_ics_ids: frozenset[int]
+    reviewed_ics_codes: frozenset[str]
 
     @property
-    def sees_everything(self):
+    def sees_everything(self) -> bool:
         return self.is_admin or self.is_analyst
 
+    def names_ics(self, ics_code: str) -> bool:
+        """Sees the entered data of every trust recorded in this ICS, and the ICB's own return, by name."""
+        return self.sees_everything or ics_code in self.reviewed_ics_codes
 
-NO_ACCESS = Access(False, False, frozenset(), frozenset(), frozenset())
+    def names_assessment(self, trust_id: int | None, ics_id: int) -> bool:
+        """Sees one entered assessment by name (its trust's leads, the reviewers of the ICS it recorded, analysts);
+        the same rule as AssessmentQuerySet.named_to."""
+        if self.sees_everything or ics_id in self.reviewed_ics_ids:
+            return True
+        return trust_id is not None and trust_id in self.led_trust_ids
+
+    @property
+    def scope_key(self) -> str:
+        """Equal for viewers who see the same rows: part of cached dashboards' keys."""
+        if not self.signed_in:
+            return "nobody"
+        if self.sees_everything:
+            return "all"
+        return f"t={','.join(sorted(self.led_trust_codes))};i={','.join(sorted(self.reviewed_ics_codes))}"
 
 
-def access_of(user) -> Access:
+NOBODY = Viewer(False, False, False, frozenset(), frozenset(), frozenset(), frozenset(), frozenset())
+
+
+def viewer_of(user) -> Viewer:
     if not user.is_authenticated or not user.is_active:
-        return NO_ACCESS
-    cached = getattr(user, "_dma_access", None)
+        return NOBODY
+    cached = getattr(user, "_dma_viewer", None)
     if cached is None:
         memberships = list(
-            Membership.objects.filter(user=user).select_related("trust").only("role", "trust__ics_id", "ics_id")
+            Membership.objects.filter(user=user)
+            .select_related("trust", "ics")
+            .only("role", "trust__code", "trust__ics_id", "ics__code")
         )
-        cached = Access(
+        leads = [m for m in memberships if m.role == Role.TRUST_LEAD]
+        reviews = [m for m in memberships if m.role == Role.ICS_REVIEWER]
+        cached = Viewer(
+            signed_in=True,
             is_admin=user.is_superuser,
             is_analyst=any(m.role == Role.ANALYST for m in memberships),
-            led_trust_ids=frozenset(m.trust_id for m in memberships if m.role == Role.TRUST_LEAD),
-            led_trusts_ics_ids=frozenset(m.trust.ics_id for m in memberships if m.role == Role.TRUST_LEAD),
-            reviewed_ics_ids=frozenset(m.ics_id for m in memberships if m.role == Role.ICS_REVIEWER),
+            led_trust_ids=frozenset(m.trust_id for m in leads),
+            led_trust_codes=frozenset(m.trust.code for m in leads),
+            led_trusts_ics_ids=frozenset(m.trust.ics_id for m in leads),
+            reviewed_ics_ids=frozenset(m.ics_id for m in reviews),
+            reviewed_ics_codes=frozenset(m.ics.code for m in reviews),
         )
-        user._dma_access = cached
+        user._dma_viewer = cached
     return cached
 
 
 def can(user, action: str, obj: Trust | ICS | Region | None) -> bool:
     if not user.is_authenticated:
         return False
-    access = access_of(user)
+    access = viewer_of(user)
     if access.is_admin:
         return True
     if isinstance(obj, Trust):
@@ -84,7 +124,7 @@ def require(user, action: str, obj: Trust | ICS | Region | None) -> None:
         raise PermissionDenied(f"You may not {action.replace('_', ' ')} this organisation.")
 
 
-def _can_on_trust(access: Access, action: str, trust: Trust) -> bool:
+def _can_on_trust(access: Viewer, action: str, trust: Trust) -> bool:
     leads_it = trust.pk in access.led_trust_ids
     reviews_it = trust.ics_id in access.reviewed_ics_ids
     if action in (VIEW, VIEW_NAMED):
@@ -96,7 +136,7 @@ def _can_on_trust(access: Access, action: str, trust: Trust) -> bool:
     return False
 
 
-def _can_on_ics(access: Access, action: str, ics: ICS) -> bool:
+def _can_on_ics(access: Viewer, action: str, ics: ICS) -> bool:
     reviews_it = ics.pk in access.reviewed_ics_ids
     if action == VIEW:
         return access.is_analyst or reviews_it or ics.pk in access.led_trusts_ics_ids
@@ -109,7 +149,7 @@ def _can_on_ics(access: Access, action: str, ics: ICS) -> bool:
     return False
 
 
-def _can_on_area(access: Access, action: str) -> bool:
+def _can_on_area(access: Viewer, action: str) -> bool:
     """Regions and England: everyone sees the aggregates, analysts see the names."""
     if action == VIEW:
         return True
@@ -120,7 +160,7 @@ def _can_on_area(access: Access, action: str) -> bool:
 
 def trusts_visible_to(user) -> Q:
     """A filter for Trust querysets: the trusts whose pages this user may open."""
-    access = access_of(user)
+    access = viewer_of(user)
     if access.sees_everything:
         return Q()
     return Q(pk__in=access.led_trust_ids) | Q(ics_id__in=access.reviewed_ics_ids)
@@ -128,7 +168,7 @@ def trusts_visible_to(user) -> Q:
 
 def icss_visible_to(user) -> Q:
     """A filter for ICS querysets: the ICSs whose pages this user may open."""
-    access = access_of(user)
+    access = viewer_of(user)
     if access.sees_everything:
         return Q()
     return Q(pk__in=access.led_trusts_ics_ids | access.reviewed_ics_ids)

@@ -17,10 +17,11 @@ from maturity import actions
 from maturity.models import Assessment, Cycle, Domain, Framework
 from reports import filters
 from reports.api import filtersets, serializers
-from reports.api.permissions import MayOpen, assessments_visible_to
+from reports.api.permissions import MayOpen
 from reports.api.renderers import CSVRenderer
 from reports.datasets import DATASETS, visible_rows
 from trusts.models import ICS, Region, Trust
+from trusts.permissions import viewer_of
 
 
 class CodeLookupMixin:
@@ -107,7 +108,7 @@ class AssessmentViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         queryset = super().get_queryset().order_by("cycle__year", "pk")
         if self.action == "list":
-            return queryset.filter(assessments_visible_to(self.request.user))
+            return queryset.named_to(viewer_of(self.request.user))
         return queryset
 
     def get_serializer_class(self):

@@ -37,7 +37,6 @@ from maturity.models import (
 from reports import summaries
 from reports.api.auth import token_or_login_required
 from reports.api.pagination import PageNumberPagination
-from reports.api.permissions import assessments_visible_to
 from reports.datasets import DATASETS, visible_rows
 from tests.factories import (
     AssessmentFactory,
@@ -51,6 +50,7 @@ from tests.factories import (
     reviewer_of,
 )
 from trusts.models import CareSetting
+from trusts.permissions import viewer_of
 
 API = "/api/v1/"
 ROLES = ["lead", "reviewer", "other reviewer", "analyst", "admin", "no role"]
@@ -394,7 +394,7 @@ def test_assessments_list_holds_what_the_role_may_see_named(world, role):
 @pytest.mark.parametrize("role", ROLES)
 def test_the_list_filter_is_may_view_assessment_by_assessment(world, role):
     user = world.users[role]
-    listed = set(Assessment.objects.filter(assessments_visible_to(user)).values_list("pk", flat=True))
+    listed = set(Assessment.objects.named_to(viewer_of(user)).values_list("pk", flat=True))
     assert listed == {a.pk for a in Assessment.objects.all() if access.may_view(user, a)}
 
 

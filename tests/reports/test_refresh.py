@@ -7,33 +7,35 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from maturity import actions, refresh
-from maturity.models import RefreshMark
+from maturity.models import RefreshMark, Status
 from reports import refresh as reports_refresh
-from tests.factories import AssessmentFactory, TrustFactory, lead_of
+from reports import versions
+from reports.models import SummaryVersion
+from tests.factories import AssessmentFactory, TrustFactory, lead_of, reviewer_of
 
 
 @pytest.fixture
-def lead_and_assessment(db):
+def reviewer_and_assessment(db):
+    """A submitted assessment and its ICS's reviewer: approving it changes counted figures, so it marks a refresh
+    (a draft save changes none and marks nothing)."""
     trust = TrustFactory(code="R0A")
-    return lead_of(trust), AssessmentFactory(trust=trust)
+    return reviewer_of(trust.ics), AssessmentFactory(trust=trust, status=Status.SUBMITTED)
 
 
-def save(lead, assessment):
-    return actions.save_answers(
-        by=lead, assessment=assessment, expected_version=assessment.version, answers={"WL01": {"level": "3"}}
-    )
+def approve(reviewer, assessment):
+    return actions.approve_assessment(by=reviewer, assessment=assessment, expected_version=assessment.version)
 
 
 def test_with_the_broker_down_the_write_succeeds_and_the_sweep_refreshes_it_later(
-    lead_and_assessment, monkeypatch, django_capture_on_commit_callbacks
+    reviewer_and_assessment, monkeypatch, django_capture_on_commit_callbacks
 ):
     def broker_down(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
     monkeypatch.setattr(Signature, "apply_async", broker_down)
-    lead, assessment = lead_and_assessment
+    reviewer, assessment = reviewer_and_assessment
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        save(lead, assessment)
+        approve(reviewer, assessment)
     assert len(callbacks) == 1
     mark = RefreshMark.objects.get()
     assert mark.enqueued_at is None and mark.done_at is None
@@ -46,53 +48,76 @@ def test_with_the_broker_down_the_write_succeeds_and_the_sweep_refreshes_it_late
 
 
 @pytest.mark.skipif(bool(settings.REDIS_URL), reason="Celery runs eagerly only without REDIS_URL")
-def test_without_redis_the_refresh_runs_eagerly_after_commit(lead_and_assessment, django_capture_on_commit_callbacks):
-    lead, assessment = lead_and_assessment
+def test_without_redis_the_refresh_runs_eagerly_after_commit(
+    reviewer_and_assessment, django_capture_on_commit_callbacks
+):
+    reviewer, assessment = reviewer_and_assessment
     with django_capture_on_commit_callbacks(execute=True):
-        save(lead, assessment)
+        approve(reviewer, assessment)
     mark = RefreshMark.objects.get()
     assert mark.done_at is not None and mark.enqueued_at is not None
 
 
-def test_nothing_is_enqueued_when_the_transaction_rolls_back(lead_and_assessment, django_capture_on_commit_callbacks):
-    lead, assessment = lead_and_assessment
+def test_nothing_is_enqueued_when_the_transaction_rolls_back(db, django_capture_on_commit_callbacks):
+    trust = TrustFactory(code="R0A")
+    lead, assessment = lead_of(trust), AssessmentFactory(trust=trust)
     with django_capture_on_commit_callbacks() as callbacks, pytest.raises(actions.Invalid):
         actions.save_answers(by=lead, assessment=assessment, expected_version=1, answers={"WL01": {"level": "9"}})
     assert callbacks == []
     assert not RefreshMark.objects.exists()
 
 
-def test_a_mark_enqueued_long_ago_and_never_done_is_swept(lead_and_assessment):
-    lead, assessment = lead_and_assessment
-    save(lead, assessment)
+def test_a_mark_enqueued_long_ago_and_never_done_is_swept(reviewer_and_assessment):
+    reviewer, assessment = reviewer_and_assessment
+    approve(reviewer, assessment)
     mark = RefreshMark.objects.get()
     RefreshMark.objects.filter(pk=mark.pk).update(enqueued_at=timezone.now() - timezone.timedelta(minutes=10))
     assert reports_refresh.sweep() == 1
 
 
-def test_a_recently_enqueued_mark_is_left_to_its_worker(lead_and_assessment):
-    lead, assessment = lead_and_assessment
-    save(lead, assessment)
+def test_a_recently_enqueued_mark_is_left_to_its_worker(reviewer_and_assessment):
+    reviewer, assessment = reviewer_and_assessment
+    approve(reviewer, assessment)
     RefreshMark.objects.update(enqueued_at=timezone.now())
     assert reports_refresh.sweep() == 0
 
 
-def test_a_duplicate_delivery_does_nothing(lead_and_assessment):
-    lead, assessment = lead_and_assessment
-    save(lead, assessment)
+def test_a_duplicate_delivery_does_nothing(reviewer_and_assessment):
+    reviewer, assessment = reviewer_and_assessment
+    approve(reviewer, assessment)
     mark = RefreshMark.objects.get()
     assert reports_refresh.process_mark(mark.pk) is True
     assert reports_refresh.process_mark(mark.pk) is False
 
 
-def test_a_refresh_moves_the_cache_version_on(lead_and_assessment):
-    from django.core.cache import cache
+def test_a_refresh_moves_exactly_the_versions_of_what_it_rewrote(reviewer_and_assessment):
+    reviewer, assessment = reviewer_and_assessment
+    approve(reviewer, assessment)
+    trust = assessment.trust
+    parts = [
+        versions.trust(trust.code),
+        versions.ics(assessment.ics.code),
+        versions.peer(trust.trust_type, assessment.care_setting_id),
+    ]
+    elsewhere = [versions.ics("QXX"), versions.areas(assessment.cycle.year)]
+    before = {key: versions.stamp([key]) for key in parts + elsewhere}
 
-    lead, assessment = lead_and_assessment
-    save(lead, assessment)
-    before = cache.get(reports_refresh.CACHE_VERSION_KEY, 0)
-    reports_refresh.process_mark(RefreshMark.objects.get().pk)
-    assert cache.get(reports_refresh.CACHE_VERSION_KEY) > before
+    reports_refresh.refresh_assessment(assessment.pk)
+
+    assert all(versions.stamp([key]) != before[key] for key in parts)
+    assert all(versions.stamp([key]) == before[key] for key in elsewhere)
+    reports_refresh.refresh_areas(assessment.cycle.year)
+    assert versions.stamp([versions.areas(assessment.cycle.year)]) != before[versions.areas(assessment.cycle.year)]
+
+
+def test_a_version_never_comes_back_to_an_earlier_value(db):
+    seen = set()
+    for _ in range(50):
+        versions.move([versions.ics("QOP")])
+        seen.add(versions.stamp([versions.ics("QOP")]))
+    assert len(seen) == 50
+    SummaryVersion.objects.all().delete()  # even a database that lost every token starts on new ones
+    assert versions.stamp([versions.ics("QOP")]) not in seen
 
 
 def test_marking_nothing_in_particular_means_everything(db, django_capture_on_commit_callbacks):
