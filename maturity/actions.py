@@ -1,6 +1,8 @@
 """Every write to an assessment goes through one of these functions: the forms, the spreadsheet upload, the API and
 the import commands all call them. Each checks who and what, writes in one transaction, records the audit event
-and marks the summaries for refresh in that same transaction (enqueued after commit, swept if the broker missed it).
+and marks the summaries for refresh in that same transaction (enqueued after commit, swept if the broker missed it)
+when the change can move a counted figure: every change of status does; saving a draft's or a returned
+assessment's answers does not (see refresh.mark_if_counted).
 
 The state machine: draft → submitted → (returned → submitted)* → approved; an analyst may re-open an approved
 assessment (back to draft). Only draft and returned assessments can be changed, and only while the cycle is open.
@@ -10,17 +12,20 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import F, FilteredRelation, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from maturity import access, audit, refresh
-from maturity.answers import clean_answers, clean_indicators
+from maturity.answers import CleanValue, clean_answers, clean_indicators
 from maturity.models import (
     Assessment,
     AuditEvent,
     Cycle,
     CycleState,
+    Domain,
     DomainAnswer,
     GapTarget,
+    Indicator,
     IndicatorValue,
     ReviewComment,
     Source,
@@ -157,14 +162,18 @@ def save_answers(
 ) -> Assessment:
     """Save some domains' answers and indicator values (raw values, as entered). Only what changed is written and
     audited; nothing changes when any value is invalid. `action` names the route in the audit trail (save, upload,
-    api)."""
+    api).
+
+    A fixed number of queries whatever the size of the save: the lock, one read of the domains with this
+    assessment's answers and one of the indicators with its values, then one statement per kind of write (answers
+    upserted; indicator values created, updated, cleared), the version and the audit event."""
     assessment = _locked(assessment)
     _require(access.may_edit(by, assessment), "You may not change this assessment.")
     _editable(assessment, "changed")
     _check_version(assessment, expected_version)
 
-    domains = {domain.code: domain for domain in assessment.applicable_domains()}
-    indicator_defs = {indicator.code: indicator for indicator in assessment.indicators()}
+    domains = _domains_with_answers(assessment) if answers else {}
+    indicator_defs = _indicators_with_values(assessment) if indicators else {}
     clean, errors = clean_answers(domains, answers or {})
     clean_values, indicator_errors = clean_indicators(indicator_defs, indicators or {})
     errors.update(indicator_errors)
@@ -172,42 +181,109 @@ def save_answers(
         raise Invalid(errors)
 
     before, after = {}, {}
-    existing = {answer.domain.code: answer for answer in assessment.answers.select_related("domain")}
+    changed_answers = []
     for code, answer in clean.items():
-        current = existing.get(code)
-        old = (
-            {"level": current.level, "evidence_note": current.evidence_note, "evidence_link": current.evidence_link}
-            if current
-            else {"level": None, "evidence_note": "", "evidence_link": ""}
-        )
-        new = {"level": answer.level, "evidence_note": answer.evidence_note, "evidence_link": answer.evidence_link}
+        domain = domains[code]
+        old = _answer_for_audit(domain, "answer_") if domain.answer_id is not None else dict(NO_ANSWER)
+        new = _answer_for_audit(answer)
         if old == new:
             continue
         before[code], after[code] = old, new
-        DomainAnswer.objects.update_or_create(assessment=assessment, domain=domains[code], defaults=new)
+        changed_answers.append(DomainAnswer(assessment=assessment, domain=domain, **new))
 
-    existing_values = {value.indicator_code: value for value in assessment.indicator_values.all()}
+    new_values, changed_values, cleared = [], [], []
     for code, value in clean_values.items():
-        current = existing_values.get(code)
-        old = _value_for_audit(current) if current else None
+        indicator = indicator_defs[code]
+        current = indicator.value_id is not None
+        old = _value_for_audit(_current_value(indicator)) if current else None
         new = _value_for_audit(value) if not value.is_empty else None
         if old == new:
             continue
         before[f"indicator:{code}"], after[f"indicator:{code}"] = old, new
         if value.is_empty:
-            IndicatorValue.objects.filter(assessment=assessment, indicator_code=code).delete()
+            cleared.append(code)
+        elif current:
+            changed_values.append(IndicatorValue(pk=indicator.value_id, **value.as_dict(), source=Source.RETURN))
         else:
-            IndicatorValue.objects.update_or_create(
-                assessment=assessment, indicator_code=code, defaults={**value.as_dict(), "source": Source.RETURN}
+            new_values.append(
+                IndicatorValue(assessment=assessment, indicator_code=code, **value.as_dict(), source=Source.RETURN)
             )
 
     if not after:
         return assessment
+    if changed_answers:
+        # One statement for new and changed answers alike: (assessment, domain) is unique.
+        DomainAnswer.objects.bulk_create(
+            changed_answers,
+            update_conflicts=True,
+            unique_fields=["assessment", "domain"],
+            update_fields=list(ANSWER_FIELDS),
+        )
+    # Indicator values cannot be upserted: their uniqueness is a partial index (published values share the table),
+    # which ON CONFLICT cannot name. Changed rows are updated in place, keeping their other columns.
+    if cleared:
+        IndicatorValue.objects.filter(assessment=assessment, indicator_code__in=cleared).delete()
+    if changed_values:
+        IndicatorValue.objects.bulk_update(changed_values, [*VALUE_FIELDS, "source"])
+    if new_values:
+        IndicatorValue.objects.bulk_create(new_values)
+
     _bump(assessment)
     changed = ", ".join(sorted(code.removeprefix("indicator:") for code in after))
     audit.record(by=by, action=action, assessment=assessment, summary=f"Changed {changed}", before=before, after=after)
-    refresh.mark(reason=action, assessment=assessment)
+    # This marks nothing today: only draft and returned assessments can be saved (_editable, checked above under
+    # the lock), a save never changes the status, and the summaries count submitted, approved and published
+    # assessments only (Assessment.objects.counted()), while progress counts statuses. So no counted figure can
+    # change until the assessment is submitted, and submit_assessment marks it then. Should saves ever be allowed
+    # on a counted assessment, mark_if_counted marks them.
+    refresh.mark_if_counted(reason=action, assessment=assessment)
     return assessment
+
+
+ANSWER_FIELDS = ("level", "evidence_note", "evidence_link")
+VALUE_FIELDS = ("number", "text", "date", "boolean")
+NO_ANSWER = {"level": None, "evidence_note": "", "evidence_link": ""}
+
+
+def _domains_with_answers(assessment: Assessment) -> dict[str, Domain]:
+    """The domains that apply to the assessment (as Assessment.applicable_domains), by code, each annotated with this
+    assessment's answer to it: `answer_id` (None when there is none), `answer_level`, `answer_evidence_note`,
+    `answer_evidence_link`. One query: a left join on the answers."""
+    if assessment.framework_id is None:
+        return {}
+    domains = (
+        Domain.objects.filter(framework_id=assessment.framework_id)
+        .annotate(mine=FilteredRelation("answers", condition=Q(answers__assessment=assessment)))
+        .annotate(answer_id=F("mine__id"), **{f"answer_{name}": F(f"mine__{name}") for name in ANSWER_FIELDS})
+        .order_by("pillar__position", "position")
+    )
+    return {domain.code: domain for domain in domains if domain.applies_to(assessment.care_setting_id)}
+
+
+def _indicators_with_values(assessment: Assessment) -> dict[str, Indicator]:
+    """The framework's indicators (as Assessment.indicators), by code, each annotated with this assessment's value:
+    `value_id` (None when there is none) and `value_<column>`. One query: indicator values name their indicator by
+    code, not by a foreign key, so the values come as subqueries."""
+    if assessment.framework_id is None:
+        return {}
+    mine = IndicatorValue.objects.filter(assessment=assessment, indicator_code=OuterRef("code"))
+    indicators = (
+        Indicator.objects.filter(framework_id=assessment.framework_id)
+        .annotate(
+            value_id=Subquery(mine.values("pk")[:1]),
+            **{f"value_{name}": Subquery(mine.values(name)[:1]) for name in VALUE_FIELDS},
+        )
+        .order_by("position")
+    )
+    return {indicator.code: indicator for indicator in indicators}
+
+
+def _answer_for_audit(answer, prefix: str = "") -> dict:
+    return {name: getattr(answer, f"{prefix}{name}") for name in ANSWER_FIELDS}
+
+
+def _current_value(indicator: Indicator) -> CleanValue:
+    return CleanValue(**{name: getattr(indicator, f"value_{name}") for name in VALUE_FIELDS})
 
 
 def _value_for_audit(value) -> dict:

@@ -8,7 +8,7 @@ from celery import current_app
 from django.db import transaction
 from django.utils import timezone
 
-from maturity.models import Assessment, Cycle, RefreshMark
+from maturity.models import COUNTED_STATUSES, Assessment, Cycle, RefreshMark
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +23,17 @@ def mark(*, reason: str, assessment: Assessment | None = None, cycle: Cycle | No
     refresh_mark = RefreshMark.objects.create(assessment=assessment, cycle=cycle, reason=reason)
     transaction.on_commit(lambda: enqueue(refresh_mark.pk))
     return refresh_mark
+
+
+def mark_if_counted(*, reason: str, assessment: Assessment) -> RefreshMark | None:
+    """Mark an assessment whose status did not change, if the summaries count it. Summaries, dashboards, exports and
+    the API count submitted, approved and published assessments only (Assessment.objects.counted()); submission
+    progress counts statuses. So a change to the answers of a draft or returned assessment cannot change any counted
+    figure, and refreshing for it would only queue work: it shows once the assessment is submitted, which marks it.
+    Actions that change a status (start, submit, return, approve, re-open) call mark() whatever the status."""
+    if assessment.status not in COUNTED_STATUSES:
+        return None
+    return mark(reason=reason, assessment=assessment)
 
 
 def enqueue(mark_id: int) -> bool:

@@ -379,10 +379,37 @@ def test_every_change_is_audited_with_before_and_after(world):
     }
 
 
-def test_each_action_marks_its_assessment_for_refresh(world):
-    submitted(world)
+def test_each_action_that_changes_the_status_marks_its_assessment_for_refresh(world):
+    """Saves do not: only draft and returned assessments can be saved, and dashboards count neither, so a save
+    cannot change a counted figure (see refresh.mark_if_counted)."""
+    lead, reviewer = world.users["lead"], world.users["reviewer"]
+    assessment = submitted(world)
+    do("return", assessment, reviewer)
+    assessment.refresh_from_db()
+    do("save", assessment, lead)
+    assessment.refresh_from_db()
+    submit(assessment, lead)
+    do("approve", assessment, reviewer)
+    assessment.refresh_from_db()
+    do("reopen", assessment, world.users["analyst"])
+    assessment.refresh_from_db()
+    actions.save_answers(
+        by=lead, assessment=assessment, expected_version=assessment.version, answers={"WL01": {"level": "5"}}
+    )
     marks = RefreshMark.objects.filter(assessment=world.assessment)
-    assert [mark.reason for mark in marks] == ["save", "submit"]
+    assert [mark.reason for mark in marks] == ["submit", "return", "submit", "approve", "reopen"]
+    assert [e.action for e in assessment.audit_events.order_by("pk")].count("save") == 3
+
+
+def test_starting_an_assessment_marks_it_for_refresh(world):
+    """Starting changes submission progress (not started → draft), which the dashboards count; starting again
+    returns the same draft and changes nothing."""
+    trust = TrustFactory(code="RXX", ics=world.ics)
+    lead = lead_of(trust)
+    acute = CareSetting.objects.get(pk=CareSetting.ACUTE)
+    assessment = actions.start_assessment(by=lead, cycle=world.cycle, trust=trust, care_setting=acute)
+    assert actions.start_assessment(by=lead, cycle=world.cycle, trust=trust, care_setting=acute) == assessment
+    assert [(mark.assessment, mark.reason) for mark in RefreshMark.objects.all()] == [(assessment, "start")]
 
 
 def test_return_comments_are_kept_per_domain_and_round(world):
