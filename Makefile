@@ -70,6 +70,7 @@ clean:
 	rm -rf $(VENV) node_modules static/dist var
 
 # Benchmarks against PostgreSQL (DATABASE_URL; without it they say so and skip): a table, and bench/results.json.
+# BENCH_SCALE=nhs|10x (default: nhs then 10x)|sector (opt-in); see bench/run.py.
 .PHONY: bench
 bench: install static
-	$(BIN)/python bench/export_memory.py
+	$(BIN)/python -m bench.run

@@ -1,0 +1,200 @@
+"""`make bench`: every performance bar of DESIGN.md section 5 that the server side can measure, in one run, printed as
+one table of ratios (what, scale, measured, baseline, ratio, bar, met?) and merged into bench/results.json.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/nhs_dma_bench make bench          # nhs, then 10x
+    BENCH_SCALE=nhs make bench                                                          # nhs only
+    BENCH_SCALE=sector make bench                                                       # nhs, then sector (opt-in)
+
+BENCH_SCALE names the largest scale; nhs is always measured first, in the same run, because the submission bars are
+"flat from nhs": the larger scale's figure is divided by nhs's. Each scale lives in its own scratch database beside
+DATABASE_URL's (`<name>_bench_<scale>`), dropped at the end whatever happens; the Celery worker and gunicorn it
+starts are always stopped. BENCH_SKIP_EXPORT=1 leaves out the CSV export benchmark (bench/export_memory.py, which
+writes its own key, "export_csv", and its own detailed table).
+
+Without DATABASE_URL on PostgreSQL it says so and exits 0. Not a test: pytest never collects bench/."""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import read_side, scales
+from bench.common import PYTHON, RESULTS, ROOT, database_url, scratch_database
+
+SCALES = {"nhs": ["nhs"], "10x": ["nhs", "10x"], "sector": ["nhs", "sector"]}
+REBUILD_BAR = 1.5
+ASSESSMENT_BAR_MS = 200
+AREAS_BAR_MS = 5000
+# "Flat" between scales, read as: the larger scale's median within 1.5 × nhs's.
+FLAT_BAR = 1.5
+PAGE_BAR = 2.0
+EXPORT_BAR = 0.70
+EXPORT_MEMORY_BAR_MB = 50
+
+
+def run_export() -> dict | None:
+    if os.environ.get("BENCH_SKIP_EXPORT"):
+        return None
+    print("== CSV export vs COPY (bench/export_memory.py)", flush=True)
+    subprocess.run([PYTHON, "bench/export_memory.py"], cwd=ROOT, check=True)
+    return json.loads(RESULTS.read_text()).get("export_csv")
+
+
+def measure_scale(url: str, scale: str, logs: Path) -> dict:
+    print(f"== scale {scale}", flush=True)
+    with scratch_database(url, scale) as scratch_url:
+        started = time.perf_counter()
+        print("  building the data", flush=True)
+        data = scales.build(scale, scratch_url)
+        print(f"  built in {data['build_seconds']} s: {data}", flush=True)
+        figures = read_side.measure(scratch_url, logs)
+        figures["data"] = data
+        figures["seconds"] = round(time.perf_counter() - started, 1)
+    return figures
+
+
+# --- The table ------------------------------------------------------------------------------------------------------
+
+
+def _row(what, scale, measured, baseline, ratio, bar, met):
+    return {"what": what, "scale": scale, "measured": measured, "baseline": baseline, "ratio": ratio, "bar": bar,
+            "met": met}  # fmt: skip
+
+
+def rows_for(results: dict, export: dict | None) -> list[dict]:
+    rows = []
+    nhs = results.get("nhs")
+    for scale, figures in results.items():
+        rebuild = figures["rebuild"]
+        ratios = [r / f for r, f in zip(rebuild["rebuild_s"], rebuild["floor_s"], strict=True)]
+        ratio = statistics.median(ratios)
+        rows.append(
+            _row(
+                "summaries rebuild vs SQL floor (median of 3)",
+                scale,
+                f"{statistics.median(rebuild['rebuild_s']):.2f} s",
+                f"{statistics.median(rebuild['floor_s']) * 1000:.0f} ms",
+                ratio,
+                f"≤ {REBUILD_BAR}×",
+                ratio <= REBUILD_BAR,
+            )
+        )
+        for key, label, bar_ms in [
+            ("assessment_ms", "submission → assessment, trust, ICS rows", ASSESSMENT_BAR_MS),
+            ("areas_ms", "submission → region, England rows", AREAS_BAR_MS),
+        ]:
+            values = [round_[key] for round_ in figures["submission"]["rounds"]]
+            median = statistics.median(values)
+            measured = f"{median:.0f} ms (min {min(values):.0f})"
+            if scale == "nhs" or nhs is None:
+                rows.append(_row(label, scale, measured, "absolute", None, f"≤ {bar_ms} ms", median <= bar_ms))
+            else:
+                base = statistics.median(r[key] for r in nhs["submission"]["rounds"])
+                ratio = median / base
+                met = median <= bar_ms and ratio <= FLAT_BAR
+                rows.append(
+                    _row(label, scale, measured, f"nhs {base:.0f} ms", ratio, f"≤ {bar_ms} ms, ≤ {FLAT_BAR}× nhs", met)
+                )
+        pages = figures["pages"]
+        base = pages[read_side.BASELINE_PAGE]["server_p95_ms"]
+        for page in read_side.PAGES:
+            p95 = pages[page]["server_p95_ms"]
+            rows.append(
+                _row(
+                    f"p95 {page} vs {read_side.BASELINE_PAGE}, {pages['clients']} clients",
+                    scale,
+                    f"{p95:.0f} ms",
+                    f"{base:.0f} ms",
+                    p95 / base,
+                    f"≤ {PAGE_BAR}×",
+                    p95 / base <= PAGE_BAR,
+                )
+            )
+    if export:
+        nhs_size = export["sizes"]["nhs"]
+        rows.append(
+            _row(
+                "CSV export rows/s vs COPY (median of rounds)",
+                f"{nhs_size['rows']:,} rows",
+                f"{nhs_size['export_rows_per_s']:,}/s",
+                f"{nhs_size['copy_rows_per_s']:,}/s",
+                export["ratio_min"],
+                f"≥ {EXPORT_BAR} (lowest size)",
+                export["ratio_min"] >= EXPORT_BAR,
+            )
+        )
+        growth = export["memory_growth_mb_1m_minus_100k"]
+        rows.append(
+            _row(
+                "CSV export peak memory, 1M vs 100k rows",
+                "1M rows",
+                f"+{growth} MB",
+                f"{export['sizes']['100k']['export_peak_mb']} MB",
+                None,
+                f"≤ +{EXPORT_MEMORY_BAR_MB} MB",
+                growth <= EXPORT_MEMORY_BAR_MB,
+            )
+        )
+    return rows
+
+
+def print_table(rows: list[dict]) -> None:
+    columns = ["what", "scale", "measured", "baseline", "ratio", "bar", "met?"]
+    cells = [
+        [
+            row["what"],
+            row["scale"],
+            row["measured"],
+            row["baseline"],
+            "—" if row["ratio"] is None else f"{row['ratio']:.2f}×",
+            row["bar"],
+            "yes" if row["met"] else "NO",
+        ]
+        for row in rows
+    ]
+    widths = [max(len(column), *(len(line[i]) for line in cells)) for i, column in enumerate(columns)]
+    print()
+    print("  ".join(column.ljust(width) for column, width in zip(columns, widths, strict=True)))
+    print("  ".join("-" * width for width in widths))
+    for line in cells:
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
+
+
+def main() -> int:
+    url = database_url()
+    if url is None:
+        print("bench/run.py: skipped: set DATABASE_URL to a PostgreSQL database (the benchmarks need PostgreSQL).")
+        return 0
+    scale = os.environ.get("BENCH_SCALE", "10x")
+    if scale not in SCALES:
+        print(f"bench/run.py: BENCH_SCALE must be one of {', '.join(SCALES)}, not {scale!r}")
+        return 2
+    started = time.perf_counter()
+    export = run_export()
+    logs = Path(tempfile.mkdtemp(prefix="nhs_dma_bench_"))  # the worker's and gunicorn's logs, kept for a look
+    results = {name: measure_scale(url, name, logs) for name in SCALES[scale]}
+    rows = rows_for(results, export)
+    print_table(rows)
+    seconds = round(time.perf_counter() - started)
+    print(f"\n{len(rows)} figures in {seconds // 60} min {seconds % 60} s; logs in {logs}")
+
+    existing = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    existing["read_side"] = {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "bench_scale": scale,
+        "run_seconds": seconds,
+        "scales": results,
+        "table": rows,
+    }
+    RESULTS.write_text(json.dumps(existing, indent=2, default=str) + "\n")
+    print(f"written to {RESULTS.relative_to(ROOT)} (keys read_side and export_csv)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
