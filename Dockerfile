@@ -19,4 +19,6 @@ RUN SECRET_KEY=build-only python manage.py collectstatic --no-input --verbosity 
 RUN useradd --system --home /app dma && mkdir -p var && chown -R dma var
 USER dma
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# The same web command as the Procfile: threaded workers, sized by WEB_CONCURRENCY, WEB_THREADS and WEB_TIMEOUT at run
+# time (a shell expands them; exec hands PID 1 to gunicorn so it gets the stop signal).
+CMD ["sh", "-c", "exec gunicorn config.wsgi --bind 0.0.0.0:8000 --worker-class gthread --workers ${WEB_CONCURRENCY:-2} --threads ${WEB_THREADS:-4} --timeout ${WEB_TIMEOUT:-120} --graceful-timeout 30 --keep-alive 5 --access-logfile -"]

@@ -1,9 +1,16 @@
-"""Plotly chart builders for the dashboards.
+"""Chart builders for the dashboards, drawn in the browser by plotly.js.
 
 Each builder is a pure function: a pandas DataFrame with documented columns in, a `Chart` out. A chart carries the
-figure as a JSON-safe dict (drawn in the browser by static/js/charts.js from a json_script tag, so no inline script)
-and the table of exactly the plotted data, which the page shows as an accessible HTML table and offers as CSV
-(`chart_csv`). No database here: views and Celery tasks read summaries and pass frames in.
+figure as a plain JSON-ready dict in plotly.js's own schema (traces under "data", "layout"), drawn in the browser by
+static/js/charts.js from a json_script tag, so no inline script. The figure is written as dicts and lists of plain
+Python values rather than built with plotly's Python graph objects: those validate every property on every build,
+which was most of the cost of an uncached dashboard, and the browser's plotly.js checks the figure anyway.
+
+A chart also carries the table of exactly the plotted data, which the page shows as an accessible HTML table and
+offers as CSV (`chart_csv`). The table is turned into plain data once, when the chart is built: headers and formatted
+cells for the page (already rendered as the table's HTML), plain values for the CSV. Dashboards are cached, so a
+cached chart is served with no pandas work and no cell-by-cell template rendering. No database here: views and Celery
+tasks read summaries and pass frames in.
 
 Colours come from the NHS identity palette, ordered so that the first colours stay distinguishable with the common
 colour-vision deficiencies; lines and markers also differ by symbol and dash, and heatmap cells carry their value as
@@ -14,14 +21,14 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import re
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
+from django.template.loader import render_to_string
+from django.utils.html import json_script
+from django.utils.safestring import SafeString
 
 # --- Palette -----------------------------------------------------------------------------------------------------
 
@@ -77,36 +84,96 @@ _CHART_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 # Spreadsheet programs run a cell starting with one of these as a formula.
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
+TABLE_TEMPLATE = "reports/_chart_table.html"
+
 
 # --- Chart ---------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
 class Chart:
-    """A chart ready for the page: `figure` for Plotly (JSON-safe), `table` the same data for people and CSV."""
+    """A chart ready for the page, holding only plain Python data (it is cached with its dashboard):
 
-    id: str
-    title: str
-    description: str
-    figure: dict
-    table: pd.DataFrame
+    - `figure`: the plotly.js figure, {"data": [traces], "layout": {...}}, JSON-ready;
+    - `headers` and `values`: the table of the plotted data, values as plain Python (missing as None), for CSV;
+    - `columns` and `rows`: the same table formatted for people, each header {"text", "numeric"} and each cell
+      {"text", "numeric", "missing"};
+    - `table_html`: that table rendered once by reports/_chart_table.html, and `figure_script`: the figure as the
+      json_script tag that charts.js reads; the chart include (reports/_chart.html) places both as they are.
 
-    def __post_init__(self):
+    Built from a DataFrame `table`, converted once here; `.table` gives a DataFrame back for analysis and tests.
+    Immutable once built, like the dataclass it replaces.
+    """
+
+    __slots__ = (
+        "id",
+        "title",
+        "description",
+        "figure",
+        "headers",
+        "values",
+        "columns",
+        "rows",
+        "table_html",
+        "figure_script",
+    )
+
+    def __init__(self, id: str, title: str, description: str, figure: dict, table: pd.DataFrame):
         # The id becomes HTML ids (chart-<id>, chart-<id>-data) and part of URLs.
-        if not _CHART_ID.match(self.id):
-            raise ValueError(f"chart id {self.id!r} must be lower-case letters, digits, '-' or '_'")
+        if not _CHART_ID.match(id):
+            raise ValueError(f"chart id {id!r} must be lower-case letters, digits, '-' or '_'")
+        headers = [str(name) for name in table.columns]
+        columns = [_plain_column(table.iloc[:, i]) for i in range(table.shape[1])]
+        values = [list(row) for row in zip(*columns, strict=True)] if columns else []
+        rows = [[_format_cell(value) for value in row] for row in values]
+        state = {
+            "id": id,
+            "title": title,
+            "description": description,
+            "figure": figure,
+            "headers": headers,
+            "values": values,
+            "columns": [
+                {"text": header, "numeric": _all_numbers(column)}
+                for header, column in zip(headers, columns, strict=True)
+            ],
+            "rows": rows,
+            "table_html": "",
+            "figure_script": "",
+        }
+        self.__setstate__(state)
+        if rows:
+            # Only shown for a chart with data; escaped here once, as the template would on every view.
+            object.__setattr__(
+                self, "table_html", SafeString(render_to_string(TABLE_TEMPLATE, {"chart": self}).strip())
+            )
+            object.__setattr__(self, "figure_script", json_script(figure, f"chart-{id}-data"))
+
+    def __repr__(self) -> str:
+        return f"<Chart {self.id}: {len(self.rows)} rows>"
+
+    def __getstate__(self):
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    def __setstate__(self, state):
+        if "table" in state:
+            # Pickled by the earlier Chart, which held a DataFrame (a dashboard cached before a deploy): convert it.
+            self.__init__(state["id"], state["title"], state["description"], state["figure"], state["table"])
+            return
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name, value):
+        # Frozen: the rendered table and figure script must stay those of the data.
+        raise AttributeError(f"Chart is immutable; cannot set {name!r}")
 
     @property
     def is_empty(self) -> bool:
-        return self.table.empty
+        return not self.rows
 
     @property
-    def columns(self) -> list[dict]:
-        return table_columns(self)
-
-    @property
-    def rows(self) -> list[list[dict]]:
-        return table_rows(self)
+    def table(self) -> pd.DataFrame:
+        """The table as a DataFrame, rebuilt from the plain values (pages and CSV don't use it)."""
+        return pd.DataFrame(self.values, columns=self.headers)
 
 
 def _is_number(value) -> bool:
@@ -115,6 +182,36 @@ def _is_number(value) -> bool:
 
 def _is_missing(value) -> bool:
     return value is None or (not isinstance(value, (list, tuple, dict)) and bool(pd.isna(value)))
+
+
+def _scalar(value):
+    """A table value as plain Python: numpy scalars as Python ones, NaN and NA as None."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return None if math.isnan(value) else value
+    if isinstance(value, int):
+        return value
+    return None if _is_missing(value) else value
+
+
+def _plain(value):
+    """A figure value as plain Python: as `_scalar`, and infinities as None too (JSON has no NaN or Infinity)."""
+    value = _scalar(value)
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+def _plain_column(series: pd.Series) -> list:
+    # tolist() gives the values as the column's dtype holds them (an int column with gaps is float in pandas).
+    return [_scalar(value) for value in series.tolist()]
+
+
+def _all_numbers(values: list) -> bool:
+    """A column is numeric when every value in it is a number (and there is at least one)."""
+    present = [v for v in values if v is not None]
+    return bool(present) and all(_is_number(v) for v in present)
 
 
 def _format_cell(value) -> dict:
@@ -130,29 +227,30 @@ def _format_cell(value) -> dict:
 
 def table_columns(chart: Chart) -> list[dict]:
     """Column headers for the template, each {"text", "numeric"}: numeric when every value in it is a number."""
-    headers = []
-    for name in chart.table.columns:
-        values = [v for v in chart.table[name].tolist() if not _is_missing(v)]
-        headers.append({"text": str(name), "numeric": bool(values) and all(_is_number(v) for v in values)})
-    return headers
+    return chart.columns
 
 
 def table_rows(chart: Chart) -> list[list[dict]]:
     """The table as plain lists of cells, each {"text", "numeric", "missing"}, for templates that can't read pandas."""
-    return [[_format_cell(value) for value in row] for row in chart.table.itertuples(index=False, name=None)]
+    return chart.rows
 
 
 def chart_csv(chart: Chart) -> str:
     """The chart's table as CSV text (the view encodes it as UTF-8). Text cells that a spreadsheet would run as a
-    formula get a leading apostrophe; numbers, including negative ones, are left alone."""
-    table = chart.table.copy()
-    table.columns = [_neutralise(str(name)) for name in table.columns]
-    for name in table.columns:
-        table[name] = [_neutralise(v) if isinstance(v, str) else v for v in table[name].tolist()]
+    formula get a leading apostrophe; numbers, including negative ones, are left alone. Numbers are written as
+    Python (and pandas) write them: 2.5, 3.0, 12; a missing value as an empty cell."""
     buffer = io.StringIO()
     # CRLF line ends (RFC 4180) also make the writer quote any cell holding a bare CR or LF.
-    table.to_csv(buffer, index=False, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow([_neutralise(header) for header in chart.headers])
+    writer.writerows([[_csv_cell(value) for value in row] for row in chart.values])
     return buffer.getvalue()
+
+
+def _csv_cell(value) -> str:
+    if value is None:
+        return ""
+    return _neutralise(value) if isinstance(value, str) else str(value)
 
 
 def _neutralise(text: str) -> str:
@@ -163,29 +261,12 @@ def _neutralise(text: str) -> str:
 
 
 def _values(series) -> list:
-    """Plain Python values for Plotly: no numpy types, NaN as None (null in JSON, a gap in the chart)."""
-    return [None if _is_missing(v) else (v.item() if isinstance(v, np.generic) else v) for v in series]
+    """Plain Python values for the figure and table: no numpy types, NaN as None (null in JSON, a gap in the chart)."""
+    return [_plain(v) for v in (series.tolist() if isinstance(series, pd.Series) else series)]
 
 
-def _json_safe(value):
-    """Walk the figure dict: numpy scalars and arrays become Python values, NaN/inf become None (JSON has no NaN)."""
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def _figure_dict(fig: go.Figure) -> dict:
-    # Without this Plotly embeds its whole default template (~10 KB) in every chart's JSON.
-    fig.layout.template = None
-    figure = _json_safe(fig.to_plotly_json())
-    json.dumps(figure, allow_nan=False)  # fails here, not in the browser, if anything is not plain JSON
-    return figure
+def _figure(data: list[dict], layout: dict) -> dict:
+    return {"data": data, "layout": layout}
 
 
 def _empty(id: str, title: str, description: str, columns: list[str]) -> Chart:
@@ -234,7 +315,11 @@ def _axis(title: str, **extra) -> dict:
 
 def _score_axis(*, bars: bool = False, title: str = SCORE_TITLE) -> dict:
     return _axis(
-        title, range=SCORE_BAR_RANGE if bars else SCORE_RANGE, tickmode="array", tickvals=SCORE_TICKS, zeroline=False
+        title,
+        range=list(SCORE_BAR_RANGE if bars else SCORE_RANGE),
+        tickmode="array",
+        tickvals=list(SCORE_TICKS),
+        zeroline=False,
     )
 
 
@@ -251,11 +336,11 @@ def _layout(*, height: int = 400, legend: bool = True, **extra) -> dict:
         "autosize": True,
         "height": height,
         "margin": {"l": 10, "r": 20, "t": 30, "b": 50, "pad": 4},
-        "font": FONT,
+        "font": dict(FONT),
         "paper_bgcolor": "#FFFFFF",
         "plot_bgcolor": "#FFFFFF",
         # namelength -1: show series names in full in hover labels rather than cut at 15 characters.
-        "hoverlabel": {"font": FONT, "bgcolor": "#FFFFFF", "bordercolor": NHS_TEXT, "namelength": -1},
+        "hoverlabel": {"font": dict(FONT), "bgcolor": "#FFFFFF", "bordercolor": NHS_TEXT, "namelength": -1},
         "showlegend": legend,
         "legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.02, "yanchor": "bottom"},
         "dragmode": False,
@@ -307,32 +392,35 @@ def pillar_comparison(
         return _empty(id, title, description, columns)
 
     pillars = _values(df["pillar_name"])
-    fig = go.Figure()
-    fig.add_trace(
-        go.Bar(
-            name=org_label,
-            x=_values(df["score"]),
-            y=pillars,
-            orientation="h",
-            marker={"color": NHS_BLUE},
-            width=0.6,
-            hovertemplate=f"%{{y}}<br>{org_label}: %{{x:.2f}}<extra></extra>",
-        )
-    )
-    table = {"Pillar": pillars, org_label: _values(df["score"])}
+    scores = _values(df["score"])
+    data = [
+        {
+            "type": "bar",
+            "name": org_label,
+            "x": scores,
+            "y": pillars,
+            "orientation": "h",
+            "marker": {"color": NHS_BLUE},
+            "width": 0.6,
+            "hovertemplate": f"%{{y}}<br>{org_label}: %{{x:.2f}}<extra></extra>",
+        }
+    ]
+    table = {"Pillar": pillars, org_label: scores}
 
     for column, header, name, marker in _PILLAR_COMPARATORS:
         if not _has(df, column):
             continue
+        values = _values(df[column])
         trace = {
+            "type": "scatter",
             "name": name,
-            "x": _values(df[column]),
+            "x": values,
             "y": pillars,
             "mode": "markers",
-            "marker": marker,
+            "marker": {**marker, "line": dict(marker["line"])},
             "hovertemplate": f"%{{y}}<br>{header}: %{{x:.2f}}<extra></extra>",
         }
-        table[header] = _values(df[column])
+        table[header] = values
         if column == "peer_median" and _has(df, "peer_q1") and _has(df, "peer_q3"):
             # The peers' interquartile range as an error bar around their median.
             median, q1, q3 = df["peer_median"], df["peer_q1"], df["peer_q3"]
@@ -352,16 +440,14 @@ def pillar_comparison(
             )
             table["Peer lower quartile"] = _values(q1)
             table["Peer upper quartile"] = _values(q3)
-        fig.add_trace(go.Scatter(**trace))
+        data.append(trace)
 
-    fig.update_layout(
-        _layout(
-            height=_rows_height(len(pillars), per_row=48),
-            xaxis=_score_axis(bars=True),
-            yaxis=_category_axis("Pillar"),
-        )
+    layout = _layout(
+        height=_rows_height(len(pillars), per_row=48),
+        xaxis=_score_axis(bars=True),
+        yaxis=_category_axis("Pillar"),
     )
-    return Chart(id, title, description, _figure_dict(fig), pd.DataFrame(table))
+    return Chart(id, title, description, _figure(data, layout), pd.DataFrame(table))
 
 
 def trend(
@@ -377,40 +463,40 @@ def trend(
         return _empty(id, title, description, [series_title])
 
     years = sorted(int(y) for y in df["cycle_year"].unique())
-    fig = go.Figure()
-    rows = []
+    data, rows = [], []
     for i, name in enumerate(_unique(df["series"])):
         part = df[df["series"] == name].sort_values("cycle_year")
-        fig.add_trace(
-            go.Scatter(
-                name=str(name),
-                x=[int(y) for y in part["cycle_year"]],
-                y=_values(part["score"]),
-                mode="lines+markers",
-                line={"color": PALETTE[i % len(PALETTE)], "width": 3, "dash": DASHES[i % len(DASHES)]},
-                marker=_marker(PALETTE[i % len(PALETTE)], SYMBOLS[i % len(SYMBOLS)], 10),
-                hovertemplate="%{fullData.name}: %{y:.2f}<extra></extra>",
-            )
+        part_years = [int(y) for y in part["cycle_year"]]
+        scores = _values(part["score"])
+        data.append(
+            {
+                "type": "scatter",
+                "name": str(name),
+                "x": part_years,
+                "y": scores,
+                "mode": "lines+markers",
+                "line": {"color": PALETTE[i % len(PALETTE)], "width": 3, "dash": DASHES[i % len(DASHES)]},
+                "marker": _marker(PALETTE[i % len(PALETTE)], SYMBOLS[i % len(SYMBOLS)], 10),
+                "hovertemplate": "%{fullData.name}: %{y:.2f}<extra></extra>",
+            }
         )
-        by_year = dict(zip(part["cycle_year"].astype(int), _values(part["score"]), strict=True))
+        by_year = dict(zip(part_years, scores, strict=True))
         rows.append([name, *[by_year.get(year) for year in years]])
 
-    fig.update_layout(
-        _layout(
-            xaxis=_axis(
-                "Assessment cycle",
-                tickmode="array",
-                tickvals=years,
-                ticktext=[str(y) for y in years],
-                range=[years[0] - 0.5, years[-1] + 0.5],
-                showgrid=False,
-            ),
-            yaxis=_score_axis(),
-            hovermode="x unified",
-        )
+    layout = _layout(
+        xaxis=_axis(
+            "Assessment cycle",
+            tickmode="array",
+            tickvals=years,
+            ticktext=[str(y) for y in years],
+            range=[years[0] - 0.5, years[-1] + 0.5],
+            showgrid=False,
+        ),
+        yaxis=_score_axis(),
+        hovermode="x unified",
     )
     table = pd.DataFrame(rows, columns=[series_title, *[str(y) for y in years]])
-    return Chart(id, title, description, _figure_dict(fig), _floats(table, [str(y) for y in years]))
+    return Chart(id, title, description, _figure(data, layout), _floats(table, [str(y) for y in years]))
 
 
 def gaps(
@@ -434,31 +520,30 @@ def gaps(
         [str(target_text), _text_or_number(measured), _text_or_number(target)]
         for target_text, measured, target in zip(df["description"], df["measured"], df["target"], strict=True)
     ]
-    fig = go.Figure(
-        go.Bar(
-            name="Gap to target",
-            x=gap_values,
-            y=themes,
-            orientation="h",
-            marker={"color": NHS_BLUE},
-            width=0.6,
-            text=labels,
-            textposition="outside",
-            cliponaxis=False,
-            customdata=customdata,
-            hovertemplate=(
+    data = [
+        {
+            "type": "bar",
+            "name": "Gap to target",
+            "x": gap_values,
+            "y": themes,
+            "orientation": "h",
+            "marker": {"color": NHS_BLUE},
+            "width": 0.6,
+            "text": labels,
+            "textposition": "outside",
+            "cliponaxis": False,
+            "customdata": customdata,
+            "hovertemplate": (
                 "%{y}<br>Target: %{customdata[0]}<br>Measured: %{customdata[1]}<br>Target value: %{customdata[2]}"
                 "<br>Gap: %{text}<extra></extra>"
             ),
-        )
-    )
-    fig.update_layout(
-        _layout(
-            height=_rows_height(len(themes), per_row=48),
-            legend=False,
-            xaxis=_axis("Gap to target (0 = target met)", rangemode="tozero"),
-            yaxis=_category_axis(category_title),
-        )
+        }
+    ]
+    layout = _layout(
+        height=_rows_height(len(themes), per_row=48),
+        legend=False,
+        xaxis=_axis("Gap to target (0 = target met)", rangemode="tozero"),
+        yaxis=_category_axis(category_title),
     )
     table = pd.DataFrame(
         {
@@ -469,7 +554,7 @@ def gaps(
             "Gap to target": gap_values,
         }
     )
-    return Chart(id, title, description, _figure_dict(fig), table)
+    return Chart(id, title, description, _figure(data, layout), table)
 
 
 def indicator_comparison(
@@ -487,40 +572,42 @@ def indicator_comparison(
 
     units = ["" if _is_missing(u) else str(u) for u in df["unit"]] if "unit" in df.columns else [""] * len(df)
     labels = [f"{name} ({unit})" if unit else str(name) for name, unit in zip(df["indicator_name"], units, strict=True)]
-    fig = go.Figure(
-        go.Bar(
-            name=org_label,
-            x=_values(df["value"]),
-            y=labels,
-            orientation="h",
-            marker={"color": NHS_BLUE},
-            width=0.6,
-            hovertemplate=f"%{{y}}<br>{org_label}: %{{x:.2f}}<extra></extra>",
-        )
-    )
-    table = {"Indicator": _values(df["indicator_name"]), org_label: _values(df["value"])}
+    values = _values(df["value"])
+    data = [
+        {
+            "type": "bar",
+            "name": org_label,
+            "x": values,
+            "y": labels,
+            "orientation": "h",
+            "marker": {"color": NHS_BLUE},
+            "width": 0.6,
+            "hovertemplate": f"%{{y}}<br>{org_label}: %{{x:.2f}}<extra></extra>",
+        }
+    ]
+    table = {"Indicator": _values(df["indicator_name"]), org_label: values}
     if _has(df, "england_median"):
-        fig.add_trace(
-            go.Scatter(
-                name="England median",
-                x=_values(df["england_median"]),
-                y=labels,
-                mode="markers",
-                marker=_marker(NHS_ORANGE, "diamond", 13),
-                hovertemplate="%{y}<br>England median: %{x:.2f}<extra></extra>",
-            )
+        medians = _values(df["england_median"])
+        data.append(
+            {
+                "type": "scatter",
+                "name": "England median",
+                "x": medians,
+                "y": labels,
+                "mode": "markers",
+                "marker": _marker(NHS_ORANGE, "diamond", 13),
+                "hovertemplate": "%{y}<br>England median: %{x:.2f}<extra></extra>",
+            }
         )
-        table["England median"] = _values(df["england_median"])
+        table["England median"] = medians
     table["Unit"] = units
 
-    fig.update_layout(
-        _layout(
-            height=_rows_height(len(labels), per_row=48),
-            xaxis=_axis("Value (unit in each label)", rangemode="tozero"),
-            yaxis=_category_axis("Indicator"),
-        )
+    layout = _layout(
+        height=_rows_height(len(labels), per_row=48),
+        xaxis=_axis("Value (unit in each label)", rangemode="tozero"),
+        yaxis=_category_axis("Indicator"),
     )
-    return Chart(id, title, description, _figure_dict(fig), pd.DataFrame(table))
+    return Chart(id, title, description, _figure(data, layout), pd.DataFrame(table))
 
 
 def heatmap(
@@ -539,47 +626,51 @@ def heatmap(
     rows, pillars = _unique(df["label"]), _unique(df["pillar_name"])
     grid = df.pivot_table(index="label", columns="pillar_name", values="score", aggfunc="first", sort=False)
     grid = grid.reindex(index=rows, columns=pillars)
-    z = [_values(grid.loc[row]) for row in rows]
+    z = [_values(row) for row in grid.to_numpy().tolist()]
 
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            x=pillars,
-            y=rows,
-            zmin=1,
-            zmax=5,
-            colorscale=SEQUENTIAL_BLUES,
-            xgap=2,
-            ygap=2,
-            hoverongaps=False,
-            texttemplate="%{z:.2f}",
-            hovertemplate="%{y}<br>%{x}: %{z:.2f}<extra></extra>",
-            colorbar={"title": {"text": "Score"}, "tickvals": SCORE_TICKS, "thickness": 14, "outlinewidth": 0},
-        )
-    )
-    fig.update_layout(
-        _layout(
-            height=_rows_height(len(rows), per_row=44, extra=160),
-            legend=False,
-            xaxis=_category_axis(
-                "Pillar",
-                top_down=False,
-                side="top",
-                tickangle=0,
-                tickmode="array",
-                tickvals=pillars,
-                ticktext=[_wrap(p, 10) for p in pillars],
-                tickfont={"size": 12},
-            ),
-            # Long row labels ("Trust name – Care setting") wrap rather than squeeze the cells.
-            yaxis=_category_axis(row_title, tickmode="array", tickvals=rows, ticktext=[_wrap(r, 34) for r in rows]),
-        )
+    data = [
+        {
+            "type": "heatmap",
+            "z": z,
+            "x": pillars,
+            "y": rows,
+            "zmin": 1,
+            "zmax": 5,
+            "colorscale": [list(stop) for stop in SEQUENTIAL_BLUES],
+            "xgap": 2,
+            "ygap": 2,
+            "hoverongaps": False,
+            "texttemplate": "%{z:.2f}",
+            "hovertemplate": "%{y}<br>%{x}: %{z:.2f}<extra></extra>",
+            "colorbar": {
+                "title": {"text": "Score"},
+                "tickvals": list(SCORE_TICKS),
+                "thickness": 14,
+                "outlinewidth": 0,
+            },
+        }
+    ]
+    layout = _layout(
+        height=_rows_height(len(rows), per_row=44, extra=160),
+        legend=False,
+        xaxis=_category_axis(
+            "Pillar",
+            top_down=False,
+            side="top",
+            tickangle=0,
+            tickmode="array",
+            tickvals=pillars,
+            ticktext=[_wrap(p, 10) for p in pillars],
+            tickfont={"size": 12},
+        ),
+        # Long row labels ("Trust name – Care setting") wrap rather than squeeze the cells.
+        yaxis=_category_axis(row_title, tickmode="array", tickvals=rows, ticktext=[_wrap(r, 34) for r in rows]),
     )
     # The pillar axis is at the top: room for its wrapped labels there, nothing needed below the cells.
-    fig.update_layout(margin={"t": 90, "b": 10})
+    layout["margin"].update({"t": 90, "b": 10})
     table = grid.reset_index(names=row_title)
     table.columns = [row_title, *[str(p) for p in pillars]]
-    return Chart(id, title, description, _figure_dict(fig), _floats(table, table.columns[1:]))
+    return Chart(id, title, description, _figure(data, layout), _floats(table, table.columns[1:]))
 
 
 _DISTRIBUTION_STATS = (
@@ -611,37 +702,36 @@ def distribution(
         return _empty(id, title, description, columns)
 
     pillars = _unique(df["pillar_name"])
-    fig = go.Figure()
+    data = []
     for i, group in enumerate(_unique(df["group"])):
         part = df[df["group"] == group]
         colour = PALETTE[i % len(PALETTE)]
-        fig.add_trace(
-            go.Box(
-                name=str(group),
-                y=_values(part["pillar_name"]),
-                orientation="h",
-                q1=_values(part["q1"]),
-                median=_values(part["median"]),
-                q3=_values(part["q3"]),
-                lowerfence=_values(part["p10"]),
-                upperfence=_values(part["p90"]),
-                mean=_values(part["mean"]),
-                boxmean=True,
-                boxpoints=False,
-                line={"color": colour, "width": 2},
-                fillcolor=_translucent(colour),
+        data.append(
+            {
+                "type": "box",
+                "name": str(group),
+                "y": _values(part["pillar_name"]),
+                "orientation": "h",
+                "q1": _values(part["q1"]),
+                "median": _values(part["median"]),
+                "q3": _values(part["q3"]),
+                "lowerfence": _values(part["p10"]),
+                "upperfence": _values(part["p90"]),
+                "mean": _values(part["mean"]),
+                "boxmean": True,
+                "boxpoints": False,
+                "line": {"color": colour, "width": 2},
+                "fillcolor": _translucent(colour),
                 # The hover labels say "10th percentile" etc. through the locale strings that charts.js registers.
-                hoverinfo="x+name",
-                xhoverformat=".2f",
-            )
+                "hoverinfo": "x+name",
+                "xhoverformat": ".2f",
+            }
         )
-    fig.update_layout(
-        _layout(
-            height=_rows_height(len(pillars), per_row=70),
-            boxmode="group",
-            xaxis=_score_axis(),
-            yaxis=_category_axis("Pillar", categoryorder="array", categoryarray=pillars),
-        )
+    layout = _layout(
+        height=_rows_height(len(pillars), per_row=70),
+        boxmode="group",
+        xaxis=_score_axis(),
+        yaxis=_category_axis("Pillar", categoryorder="array", categoryarray=pillars),
     )
     table = pd.DataFrame(
         {
@@ -651,7 +741,7 @@ def distribution(
         }
     )
     table["Assessments"] = table["Assessments"].astype("Int64")
-    return Chart(id, title, description, _figure_dict(fig), table)
+    return Chart(id, title, description, _figure(data, layout), table)
 
 
 def _translucent(colour: str, alpha: float = 0.35) -> str:
@@ -677,14 +767,15 @@ def ranked(
     names, mean, q1, q3 = _values(df["name"]), df["mean"], df["q1"], df["q3"]
     colours = [NHS_ORANGE if name == highlight else NHS_BLUE for name in names]
     symbols = ["diamond" if name == highlight else "circle" for name in names]
-    fig = go.Figure(
-        go.Scatter(
-            name="Mean score",
-            x=_values(mean),
-            y=names,
-            mode="markers",
-            marker={**_marker(NHS_BLUE, size=11), "color": colours, "symbol": symbols},
-            error_x={
+    data = [
+        {
+            "type": "scatter",
+            "name": "Mean score",
+            "x": _values(mean),
+            "y": names,
+            "mode": "markers",
+            "marker": {**_marker(NHS_BLUE, size=11), "color": colours, "symbol": symbols},
+            "error_x": {
                 "type": "data",
                 "symmetric": False,
                 "array": _values(q3 - mean),
@@ -693,20 +784,18 @@ def ranked(
                 "thickness": 2,
                 "width": 0,
             },
-            customdata=[list(row) for row in zip(_values(q1), _values(q3), _values(df["n"]), strict=True)],
-            hovertemplate=(
+            "customdata": [list(row) for row in zip(_values(q1), _values(q3), _values(df["n"]), strict=True)],
+            "hovertemplate": (
                 "%{y}<br>Mean: %{x:.2f}<br>Middle half: %{customdata[0]:.2f} to %{customdata[1]:.2f}"
                 "<br>Assessments: %{customdata[2]}<extra></extra>"
             ),
-        )
-    )
-    fig.update_layout(
-        _layout(
-            height=_rows_height(len(names), per_row=26),
-            legend=False,
-            xaxis=_score_axis(title="Mean score (level 1 to 5)"),
-            yaxis=_category_axis(name_title),
-        )
+        }
+    ]
+    layout = _layout(
+        height=_rows_height(len(names), per_row=26),
+        legend=False,
+        xaxis=_score_axis(title="Mean score (level 1 to 5)"),
+        yaxis=_category_axis(name_title),
     )
     table = pd.DataFrame(
         {
@@ -717,7 +806,7 @@ def ranked(
             "Assessments": pd.array(_values(df["n"]), dtype="Int64"),
         }
     )
-    return Chart(id, title, description, _figure_dict(fig), table)
+    return Chart(id, title, description, _figure(data, layout), table)
 
 
 def _ordinal(n: int) -> str:
@@ -740,43 +829,43 @@ def deciles(
         return _empty(id, title, description, ["Pillar"])
 
     points = sorted(int(d) for d in df["decile"].unique())
-    fig = go.Figure()
-    rows = []
+    data, rows = [], []
     for i, pillar in enumerate(_unique(df["pillar_name"])):
         part = df[df["pillar_name"] == pillar].sort_values("decile")
         colour = PALETTE[i % len(PALETTE)]
-        fig.add_trace(
-            go.Scatter(
-                name=str(pillar),
-                x=[int(d) for d in part["decile"]],
-                y=_values(part["value"]),
-                mode="lines+markers",
-                line={"color": colour, "width": 2.5, "dash": DASHES[i % len(DASHES)]},
-                marker=_marker(colour, SYMBOLS[i % len(SYMBOLS)], 9),
-                hovertemplate="%{fullData.name}: %{y:.2f}<extra></extra>",
-            )
+        part_deciles = [int(d) for d in part["decile"]]
+        values = _values(part["value"])
+        data.append(
+            {
+                "type": "scatter",
+                "name": str(pillar),
+                "x": part_deciles,
+                "y": values,
+                "mode": "lines+markers",
+                "line": {"color": colour, "width": 2.5, "dash": DASHES[i % len(DASHES)]},
+                "marker": _marker(colour, SYMBOLS[i % len(SYMBOLS)], 9),
+                "hovertemplate": "%{fullData.name}: %{y:.2f}<extra></extra>",
+            }
         )
-        by_decile = dict(zip(part["decile"].astype(int), _values(part["value"]), strict=True))
+        by_decile = dict(zip(part_deciles, values, strict=True))
         rows.append([pillar, *[by_decile.get(d) for d in points]])
 
     headers = [f"{_ordinal(d)} percentile" for d in points]
-    fig.update_layout(
-        _layout(
-            height=460,
-            xaxis=_axis(
-                "Percentile of assessments",
-                tickmode="array",
-                tickvals=points,
-                ticktext=[_ordinal(d) for d in points],
-                range=[points[0] - 5, points[-1] + 5],
-                showgrid=False,
-            ),
-            yaxis=_score_axis(),
-            hovermode="x unified",
-        )
+    layout = _layout(
+        height=460,
+        xaxis=_axis(
+            "Percentile of assessments",
+            tickmode="array",
+            tickvals=points,
+            ticktext=[_ordinal(d) for d in points],
+            range=[points[0] - 5, points[-1] + 5],
+            showgrid=False,
+        ),
+        yaxis=_score_axis(),
+        hovermode="x unified",
     )
     table = pd.DataFrame(rows, columns=["Pillar", *headers])
-    return Chart(id, title, description, _figure_dict(fig), _floats(table, headers))
+    return Chart(id, title, description, _figure(data, layout), _floats(table, headers))
 
 
 def stacked_counts(
@@ -808,37 +897,36 @@ def stacked_counts(
         .astype(int)
     )
 
-    fig = go.Figure()
+    data = []
     for category in order:
         colour = (colours or {}).get(category) or PALETTE[all_categories.index(category) % len(PALETTE)]
-        values = [int(v) for v in counts[category]]
-        fig.add_trace(
-            go.Bar(
-                name=str(category),
-                x=values,
-                y=groups,
-                orientation="h",
-                marker={"color": colour, "line": {"color": "#FFFFFF", "width": 1}},
-                text=[str(v) if v else "" for v in values],
-                textposition="inside",
-                insidetextanchor="middle",
-                hovertemplate="%{y}<br>%{fullData.name}: %{x}<extra></extra>",
-            )
+        values = [int(v) for v in counts[category].tolist()]
+        data.append(
+            {
+                "type": "bar",
+                "name": str(category),
+                "x": values,
+                "y": groups,
+                "orientation": "h",
+                "marker": {"color": colour, "line": {"color": "#FFFFFF", "width": 1}},
+                "text": [str(v) if v else "" for v in values],
+                "textposition": "inside",
+                "insidetextanchor": "middle",
+                "hovertemplate": "%{y}<br>%{fullData.name}: %{x}<extra></extra>",
+            }
         )
-    fig.update_layout(
-        _layout(
-            height=_rows_height(len(groups), per_row=36),
-            barmode="stack",
-            uniformtext={"minsize": 11, "mode": "hide"},
-            xaxis=_axis(count_title, rangemode="tozero"),
-            yaxis=_category_axis(group_title),
-        )
+    layout = _layout(
+        height=_rows_height(len(groups), per_row=36),
+        barmode="stack",
+        uniformtext={"minsize": 11, "mode": "hide"},
+        xaxis=_axis(count_title, rangemode="tozero"),
+        yaxis=_category_axis(group_title),
     )
     # Plotly lists a stack's legend backwards by default; keep the order the caller gave.
-    fig.update_layout(legend_traceorder="normal")
+    layout["legend"]["traceorder"] = "normal"
     table = counts.reset_index(names=group_title)
     table.columns = [group_title, *[str(c) for c in order]]
-    return Chart(id, title, description, _figure_dict(fig), table)
+    return Chart(id, title, description, _figure(data, layout), table)
 
 
 def _nice_bin_size(span: float, target_bins: int = 10) -> float:
@@ -873,26 +961,26 @@ def histogram(
     start = round(math.floor(low / size) * size, 10)
     # One more bin than the span needs, so the maximum falls inside the last bin rather than on its open edge.
     end = round(start + size * (math.floor((high - start) / size) + 1), 10)
-    fig = go.Figure(
-        go.Histogram(
-            name=value_title,
-            x=_values(df["value"]),
-            xbins={"start": start, "end": end, "size": size},
-            autobinx=False,
-            marker={"color": NHS_BLUE, "line": {"color": "#FFFFFF", "width": 1}},
-            hovertemplate=f"{value_title}: %{{x}}<br>{count_title}: %{{y}}<extra></extra>",
-        )
+    values = _values(df["value"])
+    data = [
+        {
+            "type": "histogram",
+            "name": value_title,
+            "x": values,
+            "xbins": {"start": start, "end": end, "size": size},
+            "autobinx": False,
+            "marker": {"color": NHS_BLUE, "line": {"color": "#FFFFFF", "width": 1}},
+            "hovertemplate": f"{value_title}: %{{x}}<br>{count_title}: %{{y}}<extra></extra>",
+        }
+    ]
+    layout = _layout(
+        legend=False,
+        bargap=0.05,
+        xaxis=_axis(value_title, range=[start, end]),
+        yaxis=_axis(count_title, rangemode="tozero", tickformat="d"),
     )
-    fig.update_layout(
-        _layout(
-            legend=False,
-            bargap=0.05,
-            xaxis=_axis(value_title, range=[start, end]),
-            yaxis=_axis(count_title, rangemode="tozero", tickformat="d"),
-        )
-    )
-    table = pd.DataFrame({label_title: _values(df["label"]), value_title: _values(df["value"])})
-    return Chart(id, title, description, _figure_dict(fig), table)
+    table = pd.DataFrame({label_title: _values(df["label"]), value_title: values})
+    return Chart(id, title, description, _figure(data, layout), table)
 
 
 def movers(
@@ -922,50 +1010,49 @@ def movers(
         f"%{{y}}<br>{previous_label}: %{{customdata[0]:.2f}}<br>{current_label}: %{{customdata[1]:.2f}}"
         "<br>Change: %{customdata[2]:+.2f}<extra></extra>"
     )
-    fig = go.Figure(
-        [
-            go.Scatter(
-                x=connector_x,
-                y=connector_y,
-                mode="lines",
-                line={"color": NHS_MID_GREY, "width": 3},
-                hoverinfo="skip",
-                showlegend=False,
-            ),
-            go.Scatter(
-                name=previous_label,
-                x=previous,
-                y=names,
-                mode="markers",
-                marker={
-                    "color": "#FFFFFF",
-                    "symbol": "circle",
-                    "size": 11,
-                    "line": {"color": NHS_DARK_GREY, "width": 2},
-                },
-                customdata=customdata,
-                hovertemplate=hover,
-            ),
-            go.Scatter(
-                name=current_label,
-                x=current,
-                y=names,
-                mode="markers",
-                marker=_marker(NHS_BLUE, "circle", 12),
-                customdata=customdata,
-                hovertemplate=hover,
-            ),
-        ]
-    )
-    fig.update_layout(
-        _layout(
-            height=_rows_height(len(names), per_row=30),
-            xaxis=_score_axis(),
-            yaxis=_category_axis(name_title),
-        )
+    data = [
+        {
+            "type": "scatter",
+            "x": connector_x,
+            "y": connector_y,
+            "mode": "lines",
+            "line": {"color": NHS_MID_GREY, "width": 3},
+            "hoverinfo": "skip",
+            "showlegend": False,
+        },
+        {
+            "type": "scatter",
+            "name": previous_label,
+            "x": previous,
+            "y": names,
+            "mode": "markers",
+            "marker": {
+                "color": "#FFFFFF",
+                "symbol": "circle",
+                "size": 11,
+                "line": {"color": NHS_DARK_GREY, "width": 2},
+            },
+            "customdata": customdata,
+            "hovertemplate": hover,
+        },
+        {
+            "type": "scatter",
+            "name": current_label,
+            "x": current,
+            "y": names,
+            "mode": "markers",
+            "marker": _marker(NHS_BLUE, "circle", 12),
+            "customdata": customdata,
+            "hovertemplate": hover,
+        },
+    ]
+    layout = _layout(
+        height=_rows_height(len(names), per_row=30),
+        xaxis=_score_axis(),
+        yaxis=_category_axis(name_title),
     )
     table = pd.DataFrame({name_title: names, previous_label: previous, current_label: current, "Change": change})
-    return Chart(id, title, description, _figure_dict(fig), table)
+    return Chart(id, title, description, _figure(data, layout), table)
 
 
 def _floats(table: pd.DataFrame, columns) -> pd.DataFrame:

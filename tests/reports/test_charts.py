@@ -3,6 +3,7 @@
 import io
 import json
 import math
+import pickle
 import re
 from pathlib import Path
 
@@ -240,6 +241,58 @@ def test_csv_reads_back_as_the_table(name):
     chart = build(name)
     read = pd.read_csv(io.StringIO(charts.chart_csv(chart)))
     pd.testing.assert_frame_equal(read, chart.table, check_dtype=False)
+
+
+def assert_plain_data(value):
+    """Plain Python all the way down (what the cache pickles): no numpy or pandas objects."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            assert type(key) is str
+            assert_plain_data(item)
+    elif isinstance(value, list):
+        for item in value:
+            assert_plain_data(item)
+    else:
+        # type(), not isinstance: numpy's float64 is a float subclass. SafeString (the rendered HTML) is a str.
+        assert value is None or type(value) in (int, float, bool) or isinstance(value, str), type(value)
+
+
+@pytest.mark.parametrize("name", BUILDS)
+def test_a_chart_holds_only_plain_data_computed_once(name):
+    chart = build(name)
+    state = chart.__getstate__()
+    assert set(state) >= {"figure", "headers", "values", "columns", "rows", "table_html", "figure_script"}
+    assert_plain_data(state)
+    assert chart.headers == [column["text"] for column in chart.columns]
+    assert len(chart.values) == len(chart.rows) and all(len(row) == len(chart.headers) for row in chart.values)
+    with pytest.raises(AttributeError):
+        chart.title = "Changed"  # frozen: the rendered table must stay that of the data
+
+
+@pytest.mark.parametrize("name", BUILDS)
+def test_a_cached_chart_renders_and_exports_without_pandas(name, monkeypatch):
+    chart = build(name)
+    html, csv_text = render(chart), charts.chart_csv(chart)
+    cached = pickle.loads(pickle.dumps(chart, pickle.HIGHEST_PROTOCOL))
+    monkeypatch.setattr(charts, "pd", None)  # any pandas call from here on fails
+    monkeypatch.setattr(charts, "np", None)
+    assert render(cached) == html
+    assert charts.chart_csv(cached) == csv_text
+    assert (cached.columns, cached.rows, cached.figure) == (chart.columns, chart.rows, chart.figure)
+
+
+def test_a_chart_cached_by_the_earlier_version_is_converted_when_read():
+    # Before, a Chart was a dataclass holding a DataFrame; a dashboard cached then must still render after a deploy.
+    new = build("ranked")
+    headers = {"name": "Name", "mean": "Mean score", "q1": "Lower quartile", "q3": "Upper quartile", "n": "Assessments"}
+    table = ranked_frame().sort_values("mean", ascending=False).rename(columns=headers)
+    old = charts.Chart.__new__(charts.Chart)
+    old.__setstate__(
+        {"id": new.id, "title": new.title, "description": new.description, "figure": new.figure, "table": table}
+    )
+    assert old.rows == new.rows and old.columns == new.columns
+    assert render(old) == render(new)
+    assert charts.chart_csv(old) == charts.chart_csv(new)
 
 
 def test_a_chart_id_must_be_safe_in_html_ids_and_urls():
