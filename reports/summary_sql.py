@@ -1,0 +1,545 @@
+"""The summary tables as SQL: each statement computes one table's rows from the answers with joins, GROUP BY and
+window functions and writes them with INSERT … SELECT, so no row passes through Python.
+
+One statement serves PostgreSQL and SQLite wherever the two agree; the few places where they differ (reading a JSON
+list, a date as text, building a JSON array, rounding) are in DIALECTS below, side by side. Values are always bound
+as parameters; only table names (from the models' Meta) and these fragments are formatted into the text.
+
+A statement is a pair (sql, params). What selects the assessments, rows or areas is a Filter: SQL text with its
+parameters, combined into the statements by the functions at the end of this module."""
+
+from dataclasses import dataclass, field
+
+from django.db import connection
+
+from maturity.models import (
+    COUNTED_STATUSES,
+    Assessment,
+    Cycle,
+    CycleKind,
+    Domain,
+    DomainAnswer,
+    GapTarget,
+    IndicatorValue,
+    Pillar,
+    PublishedScore,
+    Status,
+    TargetKind,
+    Theme,
+)
+from reports import aggregation
+from reports.models import AreaStat, DomainScore, GapScore, IndicatorScore, PillarScore, ProgressStat
+from trusts.models import ICS, Region, Trust
+
+THEME_POSITIONS = {theme: position for position, theme in enumerate(Theme.values, start=1)}
+# Quantiles as twentieths, so their positions are integer arithmetic, the same in both databases:
+# k / 20 for the 10th..90th percentiles (2, 4, … 18) and the quartiles (5, 10, 15).
+DECILE_TWENTIETHS = [2, 4, 6, 8, 10, 12, 14, 16, 18]
+QUARTILE_TWENTIETHS = {"q1": 5, "median": 10, "q3": 15}
+STATUSES = [status.value for status in Status]
+
+DIALECTS = {
+    "postgresql": {
+        # One row per domain and each theme code in its JSON list (anything but a list counts as no themes).
+        "domain_themes": (
+            "SELECT d.id AS domain_id, t.theme AS theme FROM {domain} d CROSS JOIN LATERAL "
+            "jsonb_array_elements_text(CASE WHEN jsonb_typeof(d.themes) = 'array' THEN d.themes "
+            "ELSE CAST('[]' AS jsonb) END) AS t(theme)"
+        ),
+        "date_text": "to_char({}, 'YYYY-MM-DD')",
+        "json_array": "jsonb_build_array({})",
+        "round6": "round(CAST({} AS numeric), 6)",
+    },
+    "sqlite": {
+        "domain_themes": (
+            "SELECT d.id AS domain_id, t.value AS theme FROM {domain} d, "
+            "json_each(CASE WHEN json_type(d.themes) = 'array' THEN d.themes ELSE '[]' END) AS t"
+        ),
+        "date_text": "{}",  # SQLite keeps dates as ISO text already
+        "json_array": "json_array({})",
+        "round6": "round({}, 6)",
+    },
+}
+
+
+def dialect() -> dict:
+    return DIALECTS["postgresql" if connection.vendor == "postgresql" else "sqlite"]
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def tables() -> dict:
+    return {
+        "assessment": _table(Assessment),
+        "cycle": _table(Cycle),
+        "region": _table(Region),
+        "ics": _table(ICS),
+        "trust": _table(Trust),
+        "trust_settings": _table(Trust.care_settings.through),
+        "answer": _table(DomainAnswer),
+        "domain": _table(Domain),
+        "pillar": _table(Pillar),
+        "published": _table(PublishedScore),
+        "indicator_value": _table(IndicatorValue),
+        "pillar_score": _table(PillarScore),
+        "gap_score": _table(GapScore),
+        "indicator_score": _table(IndicatorScore),
+        "domain_score": _table(DomainScore),
+        "area_stat": _table(AreaStat),
+        "progress_stat": _table(ProgressStat),
+    }
+
+
+@dataclass
+class Filter:
+    """A condition in SQL with its parameters."""
+
+    sql: str = "1 = 1"
+    params: list = field(default_factory=list)
+
+    @classmethod
+    def any_of(cls, column: str, values) -> "Filter":
+        values = list(values)
+        if not values:
+            return cls("1 = 0")
+        return cls(f"{column} IN ({', '.join(['%s'] * len(values))})", values)
+
+
+def _placeholders(values) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _rows_cte(name: str, columns: list[tuple[str, str]], rows: list[tuple]) -> tuple[str, list]:
+    """A small constant table (`name`) of Python values: a typed empty first branch, then one SELECT per row.
+    The empty branch fixes the column types, and keeps the table valid when there are no rows."""
+    typed = ", ".join(f"CAST(NULL AS {kind}) AS {column}" for column, kind in columns)
+    branches = [f"SELECT {typed} WHERE 1 = 0"]
+    params = []
+    for row in rows:
+        branches.append(f"SELECT {_placeholders(row)}")
+        params.extend(row)
+    return f"{name} AS ({' UNION ALL '.join(branches)})", params
+
+
+# --- The counted assessments and what they measured ---------------------------------------------------------------
+
+ORG_COLUMNS = aggregation.ORG_COLUMNS
+
+
+def _org_cte(where: Filter) -> tuple[str, list]:
+    """org: the counted assessments `where` selects (a, c: assessment and cycle), with who they belong to as the
+    summary rows name it. A trust's return is the trust's; an ICB's own return is the ICS's."""
+    sql = """org AS (
+        SELECT a.id AS assessment_id, c.year AS cycle_year, r.code AS region_code, r.name AS region_name,
+               i.code AS ics_code, i.name AS ics_name,
+               COALESCE(t.code, i.code) AS org_code, COALESCE(t.name, i.name) AS org_name,
+               CASE WHEN a.trust_id IS NULL THEN 'ics' ELSE 'trust' END AS org_type,
+               COALESCE(t.trust_type, '') AS trust_type, COALESCE(a.care_setting_id, '') AS care_setting,
+               a.source AS source, a.status AS status, a.is_demo AS is_demo, a.trust_id AS trust_id
+        FROM {assessment} a
+        JOIN {cycle} c ON c.id = a.cycle_id
+        JOIN {region} r ON r.id = a.region_id
+        JOIN {ics} i ON i.id = a.ics_id
+        LEFT JOIN {trust} t ON t.id = a.trust_id
+        WHERE a.status IN ({statuses}) AND {where})""".format(
+        **tables(), statuses=_placeholders(COUNTED_STATUSES), where=where.sql
+    )
+    return sql, [str(status) for status in COUNTED_STATUSES] + where.params
+
+
+def _org_select(alias: str = "org") -> str:
+    return ", ".join(f"{alias}.{column}" for column in ORG_COLUMNS)
+
+
+def _insert_columns(extra: list[str]) -> str:
+    return ", ".join(connection.ops.quote_name(column) for column in [*ORG_COLUMNS, *extra])
+
+
+def _values_ctes() -> str:
+    """vals: each counted assessment's indicator values. Its own (not published as unknown); where it has none for
+    an indicator, its trust's latest published snapshot, latest by (as_of, pk), an undated one oldest. A value is
+    typed as the forms type it: yes/no first, then a number, then a date (ISO), then text; an empty value is none,
+    and hides nothing behind it. `str` is the value as text, as Python would print it ('True' for yes)."""
+    date_text = dialect()["date_text"].format("raw.v_date")
+    return f"""candidates AS (
+        SELECT org.assessment_id AS assessment_id, iv.indicator_code AS indicator_code, 0 AS published,
+               iv.as_of AS as_of, iv.id AS id, iv."number" AS v_number, iv."text" AS v_text, iv."date" AS v_date,
+               iv."boolean" AS boolv
+        FROM org JOIN {{indicator_value}} iv ON iv.assessment_id = org.assessment_id
+        WHERE iv.is_unknown = FALSE
+        UNION ALL
+        SELECT org.assessment_id, iv.indicator_code, 1, iv.as_of, iv.id, iv."number", iv."text", iv."date",
+               iv."boolean"
+        FROM org JOIN {{indicator_value}} iv ON iv.trust_id = org.trust_id
+        WHERE iv.assessment_id IS NULL AND iv.is_unknown = FALSE
+    ), raw AS (
+        SELECT candidates.*, ROW_NUMBER() OVER (
+                   PARTITION BY assessment_id, indicator_code ORDER BY published, as_of DESC NULLS LAST, id DESC
+               ) AS rn
+        FROM candidates
+    ), vals AS (
+        SELECT raw.assessment_id AS assessment_id, raw.indicator_code AS indicator_code, raw.boolv AS boolv,
+               CASE WHEN raw.boolv IS NULL THEN raw.v_number END AS num,
+               CASE WHEN raw.boolv IS NOT NULL THEN (CASE WHEN raw.boolv THEN 'True' ELSE 'False' END)
+                    WHEN raw.v_number IS NOT NULL THEN NULL
+                    WHEN raw.v_date IS NOT NULL THEN {date_text}
+                    ELSE raw.v_text END AS str
+        FROM raw
+        WHERE raw.rn = 1
+          AND (raw.boolv IS NOT NULL OR raw.v_number IS NOT NULL OR raw.v_date IS NOT NULL OR raw.v_text <> '')
+    )"""
+
+
+# --- Assessment rows ---------------------------------------------------------------------------------------------
+
+
+def pillar_scores(where: Filter) -> tuple[str, list]:
+    """One row per counted assessment × pillar: the mean of the pillar's domain levels; its overall score, the
+    weighted mean of all its domain levels; and the scores NHS England published (no pillar: the overall)."""
+    org, params = _org_cte(where)
+    columns = _insert_columns(["pillar_code", "pillar_name", "pillar_position", "score"])
+    sql = f"""INSERT INTO {{pillar_score}} ({columns})
+    WITH {org}, ans AS (
+        SELECT x.assessment_id AS assessment_id, x.domain_id AS domain_id, x.level AS level
+        FROM {{answer}} x JOIN org ON org.assessment_id = x.assessment_id
+        WHERE x.level IS NOT NULL
+    ), scores AS (
+        SELECT ans.assessment_id AS assessment_id, p.code AS pillar_code, p.name AS pillar_name,
+               p.position AS pillar_position, CAST(SUM(ans.level) AS FLOAT) / COUNT(*) AS score
+        FROM ans JOIN {{domain}} d ON d.id = ans.domain_id JOIN {{pillar}} p ON p.id = d.pillar_id
+        GROUP BY ans.assessment_id, p.code, p.name, p.position
+        UNION ALL
+        SELECT ans.assessment_id, %s, %s, %s,
+               CAST(SUM(ans.level * d.weight) AS FLOAT) / CAST(SUM(d.weight) AS FLOAT)
+        FROM ans JOIN {{domain}} d ON d.id = ans.domain_id
+        GROUP BY ans.assessment_id
+        HAVING SUM(d.weight) <> 0
+        UNION ALL
+        SELECT ps.assessment_id, COALESCE(p.code, %s), COALESCE(p.name, %s), COALESCE(p.position, %s), ps.score
+        FROM {{published}} ps JOIN org ON org.assessment_id = ps.assessment_id
+        LEFT JOIN {{pillar}} p ON p.id = ps.pillar_id
+    )
+    SELECT {_org_select()}, s.pillar_code, s.pillar_name, s.pillar_position, s.score
+    FROM org JOIN scores s ON s.assessment_id = org.assessment_id"""
+    return sql.format(**tables()), [*params, *aggregation.OVERALL, *aggregation.OVERALL]
+
+
+def domain_scores(where: Filter) -> tuple[str, list]:
+    org, params = _org_cte(where)
+    columns = _insert_columns(["domain_code", "domain_name", "pillar_code", "pillar_name", "level"])
+    sql = f"""INSERT INTO {{domain_score}} ({columns})
+    WITH {org}
+    SELECT {_org_select()}, d.code, d.name, p.code, p.name, x.level
+    FROM org JOIN {{answer}} x ON x.assessment_id = org.assessment_id
+    JOIN {{domain}} d ON d.id = x.domain_id JOIN {{pillar}} p ON p.id = d.pillar_id
+    WHERE x.level IS NOT NULL"""
+    return sql.format(**tables()), params
+
+
+def indicator_scores(where: Filter) -> tuple[str, list]:
+    """One row per counted assessment × indicator value: numbers (and yes/no as 1/0) in `number`, the rest in
+    `text`."""
+    org, params = _org_cte(where)
+    sql = f"""INSERT INTO {{indicator_score}} ({_insert_columns(["indicator_code", "number", "text"])})
+    WITH {org}, {_values_ctes()}
+    SELECT {_org_select()}, v.indicator_code,
+           CASE WHEN v.boolv IS NOT NULL THEN (CASE WHEN v.boolv THEN 1.0 ELSE 0.0 END) ELSE v.num END,
+           CASE WHEN v.boolv IS NOT NULL OR v.num IS NOT NULL THEN '' ELSE v.str END
+    FROM org JOIN vals v ON v.assessment_id = org.assessment_id"""
+    return sql.format(**tables()), params
+
+
+# --- Gap targets -------------------------------------------------------------------------------------------------
+
+
+def _is_in(value, allowed: list) -> bool:
+    """The rule of an 'indicator one of' target for one value, as Python compares: equal, or equal as text."""
+    return value in allowed or str(value) in [str(item) for item in allowed]
+
+
+def _number_matches(allowed: list) -> set[float]:
+    """The numbers a measured number may be to be 'one of' `allowed`: the numbers in it, and the texts that a
+    number prints as (a number x is in when str(x) is; str(float(s)) == s says s is how float(s) prints)."""
+    numbers = {float(item) for item in allowed if isinstance(item, int | float)}
+    for item in allowed:
+        try:
+            number = float(str(item))
+        except ValueError:
+            continue
+        if str(number) == str(item):
+            numbers.add(number)
+    return numbers
+
+
+def _float_or_none(value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def gap_target_rows(years=None) -> tuple[list[tuple], list[tuple], set[tuple]]:
+    """The cycles' targets as rows for the gap statement, their allowed values ('one of' targets), and the
+    (theme, description, metric code, theme position) of each, for the area statistics. A handful of rows: the
+    rules that need Python (printing values, the metric slug) are applied to them here, not to every assessment."""
+    targets = GapTarget.objects.all()
+    if years is not None:
+        targets = targets.filter(cycle__year__in=list(years))
+    labels = dict(Theme.choices)
+    rows, allowed_rows, metrics = [], [], set()
+    for pk, year, theme, kind, indicator_code, goal, description in targets.values_list(
+        "pk", "cycle__year", "theme", "kind", "indicator_code", "value", "description"
+    ):
+        allowed = goal if isinstance(goal, list) else [goal]
+        is_in = kind == TargetKind.INDICATOR_IN
+        rows.append(
+            (
+                pk,
+                year,
+                theme,
+                labels.get(theme),
+                kind,
+                indicator_code,
+                None if is_in else _float_or_none(goal),
+                ", ".join(map(str, goal)) if isinstance(goal, list) else str(goal),
+                description,
+                _is_in(True, allowed),
+                _is_in(False, allowed),
+            )
+        )
+        if is_in:
+            allowed_rows += [(pk, number, None) for number in sorted(_number_matches(allowed))]
+            allowed_rows += [(pk, None, text) for text in sorted({str(item) for item in allowed})]
+        metrics.add((theme, description, aggregation.target_code(theme, description), THEME_POSITIONS.get(theme)))
+    return rows, allowed_rows, metrics
+
+
+TARGET_COLUMNS = [
+    ("target_id", "INTEGER"),
+    ("target_year", "INTEGER"),
+    ("theme", "TEXT"),
+    ("theme_name", "TEXT"),
+    ("kind", "TEXT"),
+    ("indicator_code", "TEXT"),
+    ("goal", "FLOAT"),
+    ("target_text", "TEXT"),
+    ("description", "TEXT"),
+    ("met_true", "BOOLEAN"),
+    ("met_false", "BOOLEAN"),
+]
+ALLOWED_COLUMNS = [("target_id", "INTEGER"), ("num", "FLOAT"), ("txt", "TEXT")]
+METRIC_COLUMNS = [("theme", "TEXT"), ("description", "TEXT"), ("code", "TEXT"), ("position", "INTEGER")]
+
+
+def gap_scores(where: Filter, targets: list[tuple], allowed: list[tuple]) -> tuple[str, list]:
+    """One row per counted assessment × target of its cycle: what it measured, the gap to the target (0 when met;
+    empty when nothing was measured) and whether it is met.
+
+    A level target measures the mean level of the assessment's answered domains carrying the theme; 'at most' and
+    'at least' targets measure a number; 'one of' targets any value (gap 1 when not one of them)."""
+    org, org_params = _org_cte(where)
+    targets_cte, target_params = _rows_cte("targets", TARGET_COLUMNS, targets)
+    allowed_cte, allowed_params = _rows_cte("allowed", ALLOWED_COLUMNS, allowed)
+    domain_themes = dialect()["domain_themes"]
+    columns = _insert_columns(
+        ["theme", "theme_name", "target_description", "target", "measured", "measured_text", "gap", "met"]
+    )
+    sql = f"""INSERT INTO {{gap_score}} ({columns})
+    WITH {org}, {_values_ctes()}, domain_themes AS ({domain_themes}), theme_levels AS (
+        SELECT x.assessment_id AS assessment_id, dt.theme AS theme,
+               CAST(SUM(x.level) AS FLOAT) / COUNT(*) AS level
+        FROM {{answer}} x JOIN org ON org.assessment_id = x.assessment_id
+        JOIN domain_themes dt ON dt.domain_id = x.domain_id
+        WHERE x.level IS NOT NULL AND dt.theme IS NOT NULL
+        GROUP BY x.assessment_id, dt.theme
+    ), {targets_cte}, {allowed_cte}, measured AS (
+        SELECT {_org_select()}, t.target_id AS target_id, t.theme AS theme, t.theme_name AS theme_name,
+               t.kind AS kind, t.goal AS goal, t.target_text AS target_text, t.description AS description,
+               tl.level AS level, v.num AS num, v.str AS str,
+               CASE WHEN v.assessment_id IS NULL THEN 0 ELSE 1 END AS has_value,
+               CASE WHEN v.boolv IS NOT NULL THEN (CASE WHEN v.boolv THEN t.met_true ELSE t.met_false END)
+                    WHEN v.num IS NOT NULL THEN EXISTS (
+                        SELECT 1 FROM allowed al WHERE al.target_id = t.target_id AND al.num = v.num)
+                    ELSE EXISTS (SELECT 1 FROM allowed al WHERE al.target_id = t.target_id AND al.txt = v.str)
+               END AS is_in
+        FROM org JOIN targets t ON t.target_year = org.cycle_year
+        LEFT JOIN theme_levels tl
+          ON t.kind = 'domain_level' AND tl.assessment_id = org.assessment_id AND tl.theme = t.theme
+        LEFT JOIN vals v
+          ON t.kind <> 'domain_level' AND v.assessment_id = org.assessment_id AND v.indicator_code = t.indicator_code
+    ), gaps AS (
+        SELECT m.*,
+               CASE WHEN m.kind = 'domain_level' THEN m.level ELSE m.num END AS measured,
+               CASE WHEN m.kind <> 'domain_level' AND m.has_value = 1 AND m.num IS NULL THEN m.str ELSE '' END
+                   AS measured_text,
+               CASE WHEN m.kind = 'domain_level' THEN
+                        (CASE WHEN m.goal - m.level > 0 THEN m.goal - m.level WHEN m.level IS NOT NULL THEN 0.0 END)
+                    WHEN m.kind = 'indicator_in' THEN
+                        (CASE WHEN m.has_value = 0 THEN NULL WHEN m.is_in THEN 0.0 ELSE 1.0 END)
+                    WHEN m.kind = 'indicator_at_most' THEN
+                        (CASE WHEN m.num - m.goal > 0 THEN m.num - m.goal WHEN m.num IS NOT NULL THEN 0.0 END)
+                    ELSE (CASE WHEN m.goal - m.num > 0 THEN m.goal - m.num WHEN m.num IS NOT NULL THEN 0.0 END)
+               END AS gap
+        FROM measured m
+    )
+    SELECT {_org_select("g")}, g.theme, g.theme_name, g.description, g.target_text, g.measured, g.measured_text,
+           g.gap, CASE WHEN g.gap IS NULL THEN NULL WHEN g.gap = 0 THEN TRUE ELSE FALSE END
+    FROM gaps g"""
+    return sql.format(**tables()), [*org_params, *target_params, *allowed_params]
+
+
+# --- Area statistics ---------------------------------------------------------------------------------------------
+
+AREA_TYPES = tuple(aggregation.AREA_KEYS)
+GROUP = "area_type, area_code, area_name, cycle_year, source, metric_type, metric_code, metric_name, metric_position"
+
+
+def _peer_name(trust_type: str, care_setting: str) -> str:
+    """'acute-specialist' and 'mental-health' as 'Acute specialist trusts, mental health' (str.capitalize)."""
+    spaced = f"replace({trust_type}, '-', ' ')"
+    return (
+        f"upper(substr({spaced}, 1, 1)) || lower(substr({spaced}, 2)) || ' trusts, ' "
+        f"|| replace({care_setting}, '-', ' ')"
+    )
+
+
+def _area_columns(alias: str) -> str:
+    """The area a row counts in for each area type (joined as at.area_type): England, its region, ICS, peer group
+    (trusts of the same type making a return for the same care setting) or trust."""
+    code = f"""CASE at.area_type WHEN 'england' THEN 'E' WHEN 'region' THEN {alias}.region_code
+        WHEN 'ics' THEN {alias}.ics_code WHEN 'peer' THEN {alias}.trust_type || '|' || {alias}.care_setting
+        ELSE {alias}.org_code END"""
+    name = f"""CASE at.area_type WHEN 'england' THEN 'England' WHEN 'region' THEN {alias}.region_name
+        WHEN 'ics' THEN {alias}.ics_name WHEN 'peer' THEN {_peer_name(f"{alias}.trust_type", f"{alias}.care_setting")}
+        ELSE {alias}.org_name END"""
+    return f"{code} AS area_code, {name} AS area_name"
+
+
+def _area_types_cte(area_types) -> tuple[str, list]:
+    return _rows_cte("area_types", [("area_type", "TEXT")], [(area_type,) for area_type in area_types])
+
+
+def _quantile(twentieths: int) -> str:
+    """The linear quantile k/20 of a group ranked by rn (0-based) in cnt rows: x[lo] + (x[hi] - x[lo]) * frac, as
+    pandas and percentile_cont compute it, with lo, hi and frac in integer arithmetic."""
+    position = f"(MAX(cnt) - 1) * {twentieths}"
+    low = f"MAX(CASE WHEN rn = (cnt - 1) * {twentieths} / 20 THEN value END)"
+    high = f"MAX(CASE WHEN rn = ((cnt - 1) * {twentieths} + 19) / 20 THEN value END)"
+    frac = f"CAST({position} - ({position} / 20) * 20 AS FLOAT) / 20"
+    return f"{low} + ({high} - {low}) * {frac}"
+
+
+def area_stats(rows: Filter, areas: Filter, area_types, metrics: set[tuple]) -> tuple[str, list]:
+    """The spread of each metric over each area's provider assessments, from the pillar and gap rows already
+    written: n, mean, quartiles, deciles, and for gaps the share meeting the target and the median measured.
+
+    rows selects the summary rows read (their columns unqualified), areas the areas written (with area_type,
+    area_code and the row's columns); metrics the gap metrics as gap_target_rows gives them."""
+    metrics_cte, metric_params = _rows_cte("metrics", METRIC_COLUMNS, sorted(metrics))
+    types_cte, type_params = _area_types_cte(area_types)
+    dialect_ = dialect()
+    deciles = dialect_["json_array"].format(", ".join(dialect_["round6"].format(f"d{k}") for k in DECILE_TWENTIETHS))
+    quantiles = ",\n".join(
+        f"{_quantile(k)} AS d{k}" for k in sorted({*DECILE_TWENTIETHS, *QUARTILE_TWENTIETHS.values()})
+    )
+    median_low = "MAX(CASE WHEN mrn = (mcnt - 1) / 2 THEN measured END)"
+    median_high = "MAX(CASE WHEN mrn = mcnt / 2 THEN measured END)"
+    sql = f"""INSERT INTO {{area_stat}} (cycle_year, area_type, area_code, area_name, metric_type, metric_code,
+        metric_name, metric_position, n, mean, median, q1, q3, deciles, share_met, measured_median, source)
+    WITH {metrics_cte}, {types_cte}, src AS (
+        SELECT 'pillar' AS metric_type, s.cycle_year AS cycle_year, s.source AS source, s.region_code AS region_code,
+               s.region_name AS region_name, s.ics_code AS ics_code, s.ics_name AS ics_name,
+               s.org_code AS org_code, s.org_name AS org_name, s.trust_type AS trust_type,
+               s.care_setting AS care_setting, s.pillar_code AS metric_code, s.pillar_name AS metric_name,
+               s.pillar_position AS metric_position, s.score AS value,
+               CAST(NULL AS FLOAT) AS met, CAST(NULL AS FLOAT) AS measured
+        FROM {{pillar_score}} s
+        WHERE s.org_type = 'trust' AND s.score IS NOT NULL AND {rows.sql}
+        UNION ALL
+        SELECT 'gap', s.cycle_year, s.source, s.region_code, s.region_name, s.ics_code, s.ics_name, s.org_code,
+               s.org_name, s.trust_type, s.care_setting, mt.code, s.target_description, mt.position, s.gap,
+               CASE WHEN s.met IS NULL THEN NULL WHEN s.met THEN 1.0 ELSE 0.0 END, s.measured
+        FROM {{gap_score}} s JOIN metrics mt ON mt.theme = s.theme AND mt.description = s.target_description
+        WHERE s.org_type = 'trust' AND s.gap IS NOT NULL AND {rows.sql}
+    ), in_areas AS (
+        SELECT at.area_type AS area_type, {_area_columns("src")}, src.cycle_year AS cycle_year,
+               src.source AS source, src.metric_type AS metric_type, src.metric_code AS metric_code,
+               src.metric_name AS metric_name, src.metric_position AS metric_position, src.value AS value,
+               src.met AS met, src.measured AS measured
+        FROM src CROSS JOIN area_types at
+        WHERE {areas.sql}
+    ), ranked AS (
+        SELECT in_areas.*,
+               ROW_NUMBER() OVER (PARTITION BY {GROUP} ORDER BY value) - 1 AS rn,
+               COUNT(*) OVER (PARTITION BY {GROUP}) AS cnt,
+               ROW_NUMBER() OVER (PARTITION BY {GROUP} ORDER BY measured NULLS LAST) - 1 AS mrn,
+               COUNT(measured) OVER (PARTITION BY {GROUP}) AS mcnt
+        FROM in_areas
+    ), stats AS (
+        SELECT {GROUP}, COUNT(*) AS n, AVG(value) AS mean, AVG(met) AS share_met,
+               CASE WHEN MAX(mcnt) > 0 THEN ({median_low} + {median_high}) / 2 END AS measured_median,
+               {quantiles}
+        FROM ranked
+        GROUP BY {GROUP}
+    )
+    SELECT cycle_year, area_type, area_code, area_name, metric_type, metric_code, metric_name, metric_position, n,
+           mean, d{QUARTILE_TWENTIETHS["median"]}, d{QUARTILE_TWENTIETHS["q1"]}, d{QUARTILE_TWENTIETHS["q3"]},
+           {deciles}, share_met, measured_median, source
+    FROM stats"""
+    params = [*metric_params, *type_params, *rows.params, *rows.params, *areas.params]
+    return sql.format(**tables()), params
+
+
+# --- Progress ----------------------------------------------------------------------------------------------------
+
+
+def progress_stats(cycles: Filter, area_types, ics_id: int | None = None) -> tuple[str, list]:
+    """Provider returns by status per area against the returns due: in a collected cycle one per open trust and
+    care setting, counted under the trust's host ICS. cycles filters the cycle (c); ics_id keeps one ICS."""
+    types_cte, type_params = _area_types_cte(area_types)
+    own_ics, host_ics = ("a.ics_id = %s", "t.ics_id = %s") if ics_id is not None else ("1 = 1", "1 = 1")
+    ics_params = [ics_id] if ics_id is not None else []
+    counts = ", ".join(f"SUM(CASE WHEN status = %s THEN 1 ELSE 0 END) AS {status}" for status in STATUSES)
+    started = " + ".join(STATUSES)
+    sql = f"""INSERT INTO {{progress_stat}} (cycle_year, area_type, area_code, area_name, expected, not_started,
+        {", ".join(STATUSES)})
+    WITH {types_cte}, returns AS (
+        SELECT c.year AS cycle_year, r.code AS region_code, r.name AS region_name, i.code AS ics_code,
+               i.name AS ics_name, a.status AS status, 0 AS expected
+        FROM {{assessment}} a JOIN {{cycle}} c ON c.id = a.cycle_id JOIN {{region}} r ON r.id = a.region_id
+        JOIN {{ics}} i ON i.id = a.ics_id
+        WHERE a.trust_id IS NOT NULL AND {cycles.sql} AND {own_ics}
+        UNION ALL
+        SELECT c.year, r.code, r.name, i.code, i.name, NULL, COUNT(ts.id)
+        FROM {{cycle}} c CROSS JOIN {{trust}} t
+        JOIN {{ics}} i ON i.id = t.ics_id JOIN {{region}} r ON r.id = i.region_id
+        LEFT JOIN {{trust_settings}} ts ON ts.trust_id = t.id
+        WHERE c.kind = %s AND t.closed_on IS NULL AND {cycles.sql} AND {host_ics}
+        GROUP BY c.year, r.code, r.name, i.code, i.name
+    ), counted AS (
+        SELECT cycle_year, area_type, area_code, area_name, SUM(expected) AS expected, {counts}
+        FROM (SELECT returns.*, at.area_type AS area_type,
+                     CASE at.area_type WHEN 'england' THEN 'E' WHEN 'region' THEN region_code ELSE ics_code END
+                         AS area_code,
+                     CASE at.area_type WHEN 'england' THEN 'England' WHEN 'region' THEN region_name ELSE ics_name END
+                         AS area_name
+              FROM returns CROSS JOIN area_types at) in_areas
+        GROUP BY cycle_year, area_type, area_code, area_name
+    )
+    SELECT cycle_year, area_type, area_code, area_name,
+           CASE WHEN expected >= {started} THEN expected ELSE {started} END,
+           CASE WHEN expected > {started} THEN expected - ({started}) ELSE 0 END,
+           {", ".join(STATUSES)}
+    FROM counted"""
+    params = [
+        *type_params,
+        *cycles.params,
+        *ics_params,
+        CycleKind.COLLECTED.value,
+        *cycles.params,
+        *ics_params,
+        *STATUSES,
+    ]
+    return sql.format(**tables()), params
