@@ -3,6 +3,7 @@ from django.contrib.auth.views import LogoutView
 from django.urls import include, path
 from django.views.generic import TemplateView
 
+from config.pages import organisations
 from trusts.accounts import ThrottledLoginView
 
 urlpatterns = [
@@ -10,6 +11,11 @@ urlpatterns = [
     path("accounts/logout/", LogoutView.as_view(), name="logout"),
     path("accessibility/", TemplateView.as_view(template_name="accessibility.html"), name="accessibility"),
     path("admin/", admin.site.urls),
+    path("national/", organisations.national, name="national"),
+    path("regions/<str:code>/", organisations.region, name="region"),
+    path("ics/<str:code>/", organisations.ics, name="ics"),
+    path("ics/<str:code>/print/", organisations.ics, {"template": "pages/ics_print.html"}, name="ics_print"),
+    path("trusts/<str:code>/", organisations.trust, name="trust"),
     # The API at /api/ and its token page at /account/api-token/ (both in reports.api.urls).
     path("", include("reports.api.urls")),
     path("", include("reports.urls")),

@@ -168,6 +168,10 @@ class CycleQuerySet(models.QuerySet):
     def open(self):
         return self.filter(state=CycleState.OPEN)
 
+    def current(self):
+        """Collected cycles whose returns are being made or reviewed, newest first."""
+        return self.collected().filter(state__in=[CycleState.OPEN, CycleState.CLOSED]).order_by("-year")
+
 
 class Cycle(models.Model):
     """One year's assessment round: either collected here or NHS England's published history, never both."""

@@ -19,12 +19,9 @@ from maturity.pages import (
     general_comments,
     indicator_rows,
     pillars_of,
-    published_indicators_for_trust,
 )
-from maturity.published import published_results_for_trust
 from trusts import permissions
 from trusts.models import ICS, CareSetting, Trust
-from trusts.views import ics_context, trust_context
 
 
 @dataclass
@@ -120,72 +117,13 @@ def _breadcrumbs(target: Target) -> list[tuple[str, str]]:
     return crumbs
 
 
-# --- Organisation pages with their assessments ---------------------------------------------------------------
-
-
-def _current_cycles():
-    return Cycle.objects.collected().filter(state__in=[CycleState.OPEN, CycleState.CLOSED]).order_by("-year")
-
-
-def trust_page_context(request, code) -> dict:
-    """The trust page's organisation and assessment parts. Served by reports with the dashboard."""
-    context = trust_context(request, code)
-    trust = context["trust"]
-    rows = []
-    if permissions.can(request.user, permissions.VIEW_NAMED, trust):
-        settings = list(trust.care_settings.all())
-        cycles = list(_current_cycles())
-        existing = {
-            (a.cycle_id, a.care_setting_id): a
-            for a in Assessment.objects.of_trust(trust).filter(cycle__in=cycles).select_related("cycle")
-        }
-        for cycle in cycles:
-            for setting in settings:
-                assessment = existing.get((cycle.pk, setting.pk))
-                rows.append(
-                    {
-                        "cycle": cycle,
-                        "care_setting": setting,
-                        "assessment": assessment,
-                        "url": reverse(
-                            "trust_assessment:overview",
-                            kwargs={"code": trust.code, "year": cycle.year, "setting": setting.slug},
-                        ),
-                    }
-                )
-    context.update(
-        assessment_rows=rows,
-        published=published_results_for_trust(trust),
-        published_indicators=published_indicators_for_trust(trust),
-    )
-    return context
-
-
-def ics_page_context(request, code) -> dict:
-    """The ICS page's organisation and assessment parts. Served by reports with the dashboard."""
-    context = ics_context(request, code)
-    ics = context["ics"]
-    cycles = list(_current_cycles())
-    own = []
-    if permissions.can(request.user, permissions.VIEW_NAMED, ics):
-        existing = {a.cycle_id: a for a in Assessment.objects.for_icss().filter(ics=ics, cycle__in=cycles)}
-        own = [{"cycle": cycle, "assessment": existing.get(cycle.pk)} for cycle in cycles]
-    awaiting = None
-    if permissions.can(request.user, permissions.VIEW_NAMED, ics):
-        awaiting = (
-            Assessment.objects.for_trusts().recorded_in_ics(ics).awaiting_review().filter(cycle__in=cycles).count()
-        )
-    context.update(own_assessments=own, awaiting_review=awaiting)
-    return context
-
-
 @login_required
 def review_queue(request, code):
     """An ICS's review queue: member trusts' assessments by status, submitted ones first. Its reviewers act on
     them; analysts may look."""
     ics = get_object_or_404(ICS.objects.select_related("region"), code=code.upper())
     permissions.require(request.user, permissions.VIEW_NAMED, ics)
-    cycles = list(_current_cycles())
+    cycles = list(Cycle.objects.current())
     assessments = (
         Assessment.objects.for_trusts()
         .recorded_in_ics(ics)
@@ -214,7 +152,7 @@ def ics_review_queue(request):
         raise PermissionDenied("Only NHS England analysts review ICB assessments.")
     assessments = (
         Assessment.objects.for_icss()
-        .filter(cycle__in=_current_cycles())
+        .filter(cycle__in=Cycle.objects.current())
         .select_related("ics", "cycle")
         .order_by("-cycle__year", "ics__name")
     )

@@ -47,6 +47,8 @@ class Dashboard:
     is_published: bool = False
     is_demo: bool = False
     sections: list[Section] = field(default_factory=list)
+    # Where the dashboard is cached (set by `cached`): pages cache their rendered HTML beside it.
+    cache_key: str | None = None
 
     def chart(self, chart_id: str):
         return next((c for section in self.sections for c in section.charts if c.id == chart_id), None)
@@ -127,6 +129,7 @@ def cached(key: str, parts, build):
     value = cache.get(full_key)
     if value is None:
         value = build()
+        value.cache_key = full_key
         cache.set(full_key, value, CACHE_SECONDS)
     return value
 

@@ -1,0 +1,205 @@
+"""England, region, ICS and trust pages: the organisation details, the assessments of the current cycles (for those
+who may see them by name) and the dashboard. `?cycle=` picks the dashboard's cycle, and `?chart=<id>&format=csv`
+downloads exactly one chart's data."""
+
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.db.models import Count, Prefetch
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
+
+from maturity.models import Assessment, Cycle
+from maturity.pages import published_indicators_for_trust
+from maturity.published import published_results_for_trust
+from reports import dashboards
+from reports.charts import chart_csv
+from trusts import permissions
+from trusts.models import ICS, Region, Trust
+
+ENGLAND = ("England", "/national/")
+
+# plotly.js styles its SVG inline; scripts stay 'self' only.
+charts_allowed = csp_update({"style-src": UNSAFE_INLINE})
+
+
+@login_required
+@charts_allowed
+def national(request):
+    permissions.require(request.user, permissions.VIEW, None)
+    icss = ICS.objects.with_trust_counts().order_by("name")
+    regions = Region.objects.prefetch_related(Prefetch("icss", queryset=icss)).order_by("name")
+    openable = _openable_ics_ids(request.user)
+    rows = [
+        {
+            "region": region,
+            "icss": [(ics, ics.pk in openable) for ics in region.icss.all()],
+            "trust_count": sum(ics.open_trust_count for ics in region.icss.all()),
+        }
+        for region in regions
+    ]
+    context = {
+        "rows": rows,
+        "ics_count": sum(len(row["icss"]) for row in rows),
+        "trust_count": sum(row["trust_count"] for row in rows),
+    }
+    return _with_dashboard(
+        request, "pages/national.html", context, lambda y, c: dashboards.area_dashboard(None, y, c, request.user)
+    )
+
+
+@login_required
+@charts_allowed
+def region(request, code):
+    region = get_object_or_404(Region, code=code.upper())
+    permissions.require(request.user, permissions.VIEW, region)
+    icss = ICS.objects.in_region(region).with_trust_counts().order_by("name")
+    openable = _openable_ics_ids(request.user)
+    type_counts = (
+        Trust.objects.open().in_region(region).values("trust_type").annotate(n=Count("pk")).order_by("trust_type")
+    )
+    labels = dict(Trust._meta.get_field("trust_type").choices)
+    context = {
+        "region": region,
+        "icss": [(ics, ics.pk in openable) for ics in icss],
+        "trust_count": sum(ics.open_trust_count for ics in icss),
+        "type_counts": [(labels[row["trust_type"]], row["n"]) for row in type_counts],
+        "breadcrumbs": [ENGLAND],
+    }
+    return _with_dashboard(
+        request, "pages/region.html", context, lambda y, c: dashboards.area_dashboard(region, y, c, request.user)
+    )
+
+
+@login_required
+@charts_allowed
+def ics(request, code, template="pages/ics.html"):
+    """The ICS page; with the board-pack template (pages/ics_print.html), the dashboard laid out for A4."""
+    ics = get_object_or_404(ICS.objects.select_related("region"), code=code.upper())
+    permissions.require(request.user, permissions.VIEW, ics)
+    trusts = Trust.objects.in_ics(ics).prefetch_related("care_settings").order_by("name")
+    openable = set(Trust.objects.in_ics(ics).visible_to(request.user).values_list("pk", flat=True))
+    context = {
+        "ics": ics,
+        "trusts": [(trust, trust.pk in openable) for trust in trusts],
+        "located_elsewhere": Trust.objects.open()
+        .filter(geographic_ics=ics)
+        .exclude(ics=ics)
+        .select_related("ics")
+        .order_by("name"),
+        "breadcrumbs": [ENGLAND, (ics.region.name, reverse("region", args=[ics.region.code]))],
+        "own_assessments": [],
+        "awaiting_review": None,
+    }
+    if permissions.can(request.user, permissions.VIEW_NAMED, ics):
+        cycles = list(Cycle.objects.current())
+        existing = {a.cycle_id: a for a in Assessment.objects.for_icss().filter(ics=ics, cycle__in=cycles)}
+        context["own_assessments"] = [{"cycle": cycle, "assessment": existing.get(cycle.pk)} for cycle in cycles]
+        context["awaiting_review"] = (
+            Assessment.objects.for_trusts().recorded_in_ics(ics).awaiting_review().filter(cycle__in=cycles).count()
+        )
+    return _with_dashboard(request, template, context, lambda y, c: dashboards.ics_dashboard(ics, y, c, request.user))
+
+
+@login_required
+@charts_allowed
+def trust(request, code):
+    trust = get_object_or_404(
+        Trust.objects.select_related("ics__region", "geographic_ics").prefetch_related("care_settings"),
+        code=code.upper(),
+    )
+    permissions.require(request.user, permissions.VIEW, trust)
+    region = trust.ics.region
+    context = {
+        "trust": trust,
+        "can_view_ics": permissions.can(request.user, permissions.VIEW, trust.ics),
+        "breadcrumbs": [
+            ENGLAND,
+            (region.name, reverse("region", args=[region.code])),
+            (trust.ics.short_name, reverse("ics", args=[trust.ics.code])),
+        ],
+        "assessment_rows": _assessment_rows(request.user, trust),
+        "published": published_results_for_trust(trust),
+        "published_indicators": published_indicators_for_trust(trust),
+    }
+    return _with_dashboard(
+        request, "pages/trust.html", context, lambda y, c: dashboards.trust_dashboard(trust, y, c, request.user)
+    )
+
+
+def _openable_ics_ids(user) -> set[int]:
+    return set(ICS.objects.visible_to(user).values_list("pk", flat=True))
+
+
+def _assessment_rows(user, trust) -> list[dict]:
+    """The trust's returns in the current cycles, one per care setting, for those who may see them by name."""
+    if not permissions.can(user, permissions.VIEW_NAMED, trust):
+        return []
+    settings = list(trust.care_settings.all())
+    cycles = list(Cycle.objects.current())
+    existing = {
+        (a.cycle_id, a.care_setting_id): a
+        for a in Assessment.objects.of_trust(trust).filter(cycle__in=cycles).select_related("cycle")
+    }
+    return [
+        {
+            "cycle": cycle,
+            "care_setting": setting,
+            "assessment": existing.get((cycle.pk, setting.pk)),
+            "url": reverse(
+                "trust_assessment:overview", kwargs={"code": trust.code, "year": cycle.year, "setting": setting.slug}
+            ),
+        }
+        for cycle in cycles
+        for setting in settings
+    ]
+
+
+def _with_dashboard(request, template: str, context: dict, build):
+    """The page with its dashboard for the cycle in `?cycle=` (build(year, cycles) makes it), or one chart's CSV.
+
+    The dashboard's HTML is cached beside the dashboard itself, under the same key (its summary parts' versions and
+    the viewer's scope), so a warm page renders only its organisation part."""
+    year, cycles = dashboards.choose_cycle(request.GET.get("cycle"))
+    dashboard = build(year, cycles)
+    if request.GET.get("format") == "csv":
+        return _chart_csv(request, dashboard)
+    print_layout = template.endswith("_print.html")
+    key = f"{dashboard.cache_key}:html:{'print' if print_layout else 'page'}" if dashboard.cache_key else None
+    html = cache.get(key) if key else None
+    if html is None:
+        html = render_to_string(
+            "reports/_dashboard.html",
+            {"dashboard": dashboard, "sections": _sections(dashboard), "open_tables": print_layout},
+        )
+        if key:
+            cache.set(key, html, dashboards.CACHE_SECONDS)
+    return render(request, template, {**context, "dashboard": dashboard, "dashboard_html": mark_safe(html)})
+
+
+def _sections(dashboard: dashboards.Dashboard):
+    return [
+        (
+            section,
+            [
+                (chart, "?" + urlencode({"cycle": dashboard.year, "chart": chart.id, "format": "csv"}))
+                for chart in section.charts
+            ],
+        )
+        for section in dashboard.sections
+    ]
+
+
+def _chart_csv(request, dashboard: dashboards.Dashboard) -> HttpResponse:
+    chart = dashboard.chart(request.GET.get("chart", ""))
+    if chart is None:
+        raise Http404("No such chart on this page")
+    response = HttpResponse(chart_csv(chart).encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
+    filename = f"{request.path.strip('/').replace('/', '-')}-{dashboard.year}-{chart.id}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
