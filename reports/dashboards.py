@@ -7,7 +7,9 @@ tables' `shown_to`: sections receive rows and aggregates already scoped and neve
 chooses the wording of a note (why something is not shown).
 """
 
+import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 from django.core.cache import cache
@@ -123,9 +125,24 @@ def _label(org_name: str, care_setting: str) -> str:
     return f"{org_name} – {care_setting.replace('-', ' ').capitalize()}" if care_setting else org_name
 
 
+def _code_token() -> str:
+    """A digest of the code and templates that shape a cached dashboard and its HTML, so that a deploy (or a roll
+    back) never reads a dashboard cached by other code."""
+    root = Path(__file__).resolve().parent.parent
+    sources = [
+        Path(__file__),
+        Path(charts.__file__),
+        *sorted((root / "templates" / "reports").glob("_*.html")),
+    ]
+    return hashlib.md5(b"".join(path.read_bytes() for path in sources), usedforsecurity=False).hexdigest()[:8]
+
+
+CODE_TOKEN = _code_token()
+
+
 def cached(key: str, parts, build):
-    """The dashboard under `key`, built at most once per version of the summary parts it reads."""
-    full_key = f"dashboard:{versions.stamp(parts)}:{key}"
+    """The dashboard under `key`, built at most once per version of the summary parts it reads (and of the code)."""
+    full_key = f"dashboard:{CODE_TOKEN}:{versions.stamp(parts)}:{key}"
     value = cache.get(full_key)
     if value is None:
         value = build()
