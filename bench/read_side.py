@@ -15,7 +15,9 @@ they print one JSON line. The parent starts and always stops the worker and guni
 
 import http.client
 import json
+import os
 import re
+import shlex
 import statistics
 import subprocess
 import sys
@@ -35,7 +37,6 @@ MAX_SECONDS_PER_PAGE = 20  # the load stops by itself at whichever comes first
 WARM_REQUESTS = 48  # 3 a client: every worker renders the page and the cache holds it
 WARM_SECONDS = 10
 LOGIN = ("ics-qop", "demo")
-WORKERS = "3"  # the Procfile's default WEB_CONCURRENCY
 
 # --- 1. Rebuild against the SQL floor --------------------------------------------------------------------------------
 
@@ -73,7 +74,7 @@ def child_rebuild():
     from reports import summaries
 
     floors, rebuilds, rows = [], [], 0
-    for _ in range(REPEATS):
+    for _ in range(int(os.environ.get("BENCH_REBUILD_REPEATS", REPEATS))):
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE IF EXISTS bench_floor_pillar, bench_floor_area")
         started = time.perf_counter()
@@ -303,13 +304,7 @@ def measure_pages(url: str, scratch_dir: Path) -> dict:
     port = free_port()
     log = scratch_dir / "gunicorn-access.log"
     log.write_text("")
-    command = [
-        str(BIN / "gunicorn"),
-        "config.wsgi",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        WORKERS,
+    command = gunicorn_command(port) + [
         "--access-logfile",
         str(log),
         # Path, status and the worker's time for the request in microseconds: the server time, without the
@@ -326,7 +321,7 @@ def measure_pages(url: str, scratch_dir: Path) -> dict:
     try:
         _wait_for_http(port, server)
         cookie = log_in(port, *LOGIN)
-        results = {"clients": CLIENTS, "workers": int(WORKERS)}
+        results = {"clients": CLIENTS, "gunicorn": " ".join(command[1:])}
         for path, who in [(BASELINE_PAGE, None)] + [(page, cookie) for page in PAGES]:
             print(f"    load: {path} ({CLIENTS} clients)", flush=True)
             load(port, path, who, WARM_REQUESTS, WARM_SECONDS)  # warm: workers, templates, the cache
@@ -348,6 +343,24 @@ def measure_pages(url: str, scratch_dir: Path) -> dict:
         return results
     finally:
         stop(server)
+
+
+def gunicorn_command(port: int) -> list[str]:
+    """The Procfile's web command, as `make serve-prod` runs it (its ${NAME:-default}s from the environment or their
+    defaults), bound to 127.0.0.1 on our port; its access log is replaced by ours."""
+    line = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
+    values = {"HOST": "127.0.0.1", "PORT": str(port)}
+
+    def expand(match):
+        return values.get(match[1]) or os.environ.get(match[1]) or match[2] or ""
+
+    argv = shlex.split(re.sub(r"\$\{(\w+)(?::-([^}]*))?\}", expand, line.removeprefix("web:")))
+    if argv[0] != "gunicorn":
+        raise SystemExit(f"the Procfile's web process is not gunicorn: {line}")
+    if "--access-logfile" in argv:
+        index = argv.index("--access-logfile")
+        del argv[index : index + 2]
+    return [str(BIN / "gunicorn"), *argv[1:]]
 
 
 def _wait_for_http(port: int, server: subprocess.Popen, timeout: float = 60) -> None:
@@ -400,11 +413,12 @@ def measure_submission(url: str, scratch_dir: Path) -> dict:
             stop(worker, timeout=30)
 
 
-def measure(url: str, scratch_dir: Path) -> dict:
+def measure(url: str, scratch_dir: Path, rebuild_repeats: int = REPEATS) -> dict:
     """Every read-side figure of the scale in the scratch database at `url`."""
     figures = {}
-    print("    rebuild vs SQL floor", flush=True)
-    figures["rebuild"] = run_child("rebuild", env_for(url, debug=False, redis=False))
+    print(f"    rebuild vs SQL floor ({rebuild_repeats} rounds)", flush=True)
+    env = env_for(url, debug=False, redis=False) | {"BENCH_REBUILD_REPEATS": str(rebuild_repeats)}
+    figures["rebuild"] = run_child("rebuild", env)
     print("    submission with a Celery worker", flush=True)
     figures["submission"] = measure_submission(url, scratch_dir)
     print("    dashboards under gunicorn", flush=True)
@@ -417,8 +431,6 @@ if __name__ == "__main__":
         import django
 
         sys.path.insert(0, str(ROOT))
-        import os
-
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
         django.setup()
         {"rebuild": child_rebuild, "submit": child_submit}[sys.argv[2]]()

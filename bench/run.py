@@ -52,7 +52,8 @@ def measure_scale(url: str, scale: str, logs: Path) -> dict:
         print("  building the data", flush=True)
         data = scales.build(scale, scratch_url)
         print(f"  built in {data['build_seconds']} s: {data}", flush=True)
-        figures = read_side.measure(scratch_url, logs)
+        # A sector rebuild takes long enough (today) that one round is all a run can afford.
+        figures = read_side.measure(scratch_url, logs, rebuild_repeats=1 if scale == "sector" else read_side.REPEATS)
         figures["data"] = data
         figures["seconds"] = round(time.perf_counter() - started, 1)
     return figures
@@ -75,7 +76,7 @@ def rows_for(results: dict, export: dict | None) -> list[dict]:
         ratio = statistics.median(ratios)
         rows.append(
             _row(
-                "summaries rebuild vs SQL floor (median of 3)",
+                f"summaries rebuild vs SQL floor (median of {len(ratios)})",
                 scale,
                 f"{statistics.median(rebuild['rebuild_s']):.2f} s",
                 f"{statistics.median(rebuild['floor_s']) * 1000:.0f} ms",
@@ -116,18 +117,21 @@ def rows_for(results: dict, export: dict | None) -> list[dict]:
                 )
             )
     if export:
-        nhs_size = export["sizes"]["nhs"]
-        rows.append(
-            _row(
-                "CSV export rows/s vs COPY (median of rounds)",
-                f"{nhs_size['rows']:,} rows",
-                f"{nhs_size['export_rows_per_s']:,}/s",
-                f"{nhs_size['copy_rows_per_s']:,}/s",
-                export["ratio_min"],
-                f"≥ {EXPORT_BAR} (lowest size)",
-                export["ratio_min"] >= EXPORT_BAR,
+        # The export's own ratio: the median over its rounds of COPY's time ÷ the export's, at the nhs scale's largest
+        # export and at 1 million rows; rows/s are the best rounds'.
+        for label in ("nhs", "1m"):
+            size = export["sizes"][label]
+            rows.append(
+                _row(
+                    f"CSV export rows/s vs COPY (median of {export['repeats']})",
+                    f"{size['rows']:,} rows",
+                    f"{size['export_rows_per_s']:,}/s",
+                    f"{size['copy_rows_per_s']:,}/s",
+                    size["ratio"],
+                    f"≥ {EXPORT_BAR}×",
+                    size["ratio"] >= EXPORT_BAR,
+                )
             )
-        )
         growth = export["memory_growth_mb_1m_minus_100k"]
         rows.append(
             _row(

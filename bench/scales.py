@@ -2,10 +2,12 @@
 
 - nhs: the shipped data, loaded by the product's own commands, exactly as `make setup data` does;
 - 10x: the nhs data, then every trust given 9 synthetic twins, set-based in SQL (INSERT … SELECT): the twins, their
-  care settings, memberships-free (nobody logs in as a twin), their assessments, domain answers, published scores and
-  indicator values, copies of the originals' with the levels shuffled a little so the percentiles have work to do;
-- sector (opt-in, never in CI): 25,000 organisations × 10 cycles × ~50 domains ≈ 12.5 million domain answers, made
-  the same way from the nhs data (twins until 25,000 trusts, ten cycles' answers each).
+  care settings, their assessments, domain answers, published scores and indicator values, copies of the originals'
+  with a third of the levels moved by one so the percentiles have work to do (no accounts: nobody logs in as a twin);
+- sector (opt-in, never in CI): about 25,000 organisations × 10 cycles of domain answers: 118 twins a trust (24,990
+  trusts), then the demo cycle's assessments, answers, indicator values and gap targets copied into 9 more (closed)
+  cycles in the free years before it: about 12 million domain answers. Measured on the machine of the first run:
+  see SECTOR_NOTE.
 
 Each scale ends with the product's own `rebuild_summaries`, so the summaries the pages read are the product's."""
 
@@ -97,6 +99,68 @@ def add_twins(db: str, twins: int) -> None:
         connection.close()
 
 
+# The demo cycle copied into earlier free years: a cycle row, its gap targets, its assessments (trusts' and ICSs'),
+# their answers (levels moved by the year, evidence left out to save disk) and their indicator values.
+CYCLES_SQL = """
+CREATE TEMP TABLE cycle_map AS
+SELECT year, nextval(pg_get_serial_sequence('maturity_cycle', 'id')) AS new_id
+FROM (SELECT year FROM generate_series(%(demo_year)s - 40, %(demo_year)s - 1) AS year
+      WHERE year NOT IN (SELECT year FROM maturity_cycle) ORDER BY year DESC LIMIT %(cycles)s) AS free;
+
+INSERT INTO maturity_cycle
+SELECT (jsonb_populate_record(NULL::maturity_cycle,
+        to_jsonb(c) || jsonb_build_object('id', m.new_id, 'year', m.year, 'state', 'closed'))).*
+FROM cycle_map m, maturity_cycle c WHERE c.year = %(demo_year)s;
+
+INSERT INTO maturity_gaptarget
+SELECT (jsonb_populate_record(NULL::maturity_gaptarget,
+        to_jsonb(g) || jsonb_build_object('id', nextval(pg_get_serial_sequence('maturity_gaptarget', 'id')),
+                                          'cycle_id', m.new_id))).*
+FROM cycle_map m, maturity_gaptarget g JOIN maturity_cycle c ON c.id = g.cycle_id WHERE c.year = %(demo_year)s;
+
+CREATE TEMP TABLE cycle_assessment_map AS
+SELECT a.id AS old_id, m.new_id AS cycle_id, m.year,
+       nextval(pg_get_serial_sequence('maturity_assessment', 'id')) AS new_id
+FROM cycle_map m, maturity_assessment a JOIN maturity_cycle c ON c.id = a.cycle_id WHERE c.year = %(demo_year)s;
+
+INSERT INTO maturity_assessment
+SELECT (jsonb_populate_record(NULL::maturity_assessment,
+        to_jsonb(a) || jsonb_build_object('id', am.new_id, 'cycle_id', am.cycle_id))).*
+FROM cycle_assessment_map am JOIN maturity_assessment a ON a.id = am.old_id;
+
+INSERT INTO maturity_domainanswer (assessment_id, domain_id, level, evidence_note, evidence_link)
+SELECT am.new_id, d.domain_id,
+       CASE WHEN d.level IS NULL THEN NULL
+            ELSE least(5, greatest(1, d.level + ((d.id + am.year) %% 3) - 1)) END,
+       '', ''
+FROM cycle_assessment_map am JOIN maturity_domainanswer d ON d.assessment_id = am.old_id;
+
+INSERT INTO maturity_indicatorvalue
+SELECT (jsonb_populate_record(NULL::maturity_indicatorvalue,
+        to_jsonb(v) || jsonb_build_object('id', nextval(pg_get_serial_sequence('maturity_indicatorvalue', 'id')),
+                                          'assessment_id', am.new_id))).*
+FROM cycle_assessment_map am JOIN maturity_indicatorvalue v ON v.assessment_id = am.old_id;
+"""
+SECTOR_TWINS = 118  # 210 trusts × 119 = 24,990
+SECTOR_EXTRA_CYCLES = 9
+DEMO_YEAR = 2026  # maturity.demo.DEMO_YEAR: the open demo cycle load_demo_data makes
+
+
+def add_cycles(db: str, cycles: int) -> None:
+    """Copy the demo cycle into `cycles` earlier free years, in one transaction of set-based SQL."""
+    import psycopg2
+
+    connection = psycopg2.connect(db)
+    try:
+        with connection, connection.cursor() as cursor:
+            cursor.execute(CYCLES_SQL, {"cycles": cycles, "demo_year": DEMO_YEAR})
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+    finally:
+        connection.close()
+
+
 def counts(db: str) -> dict:
     tables = {
         "trusts": "trusts_trust",
@@ -125,7 +189,15 @@ def build(scale: str, url: str) -> dict:
         add_twins(db, 9)
         timings["twins"] = round(time.perf_counter() - step, 1)
     elif scale == "sector":
-        raise SystemExit("bench/scales.py: the sector scale is not built yet (see the report)")
+        print(f"    adding {SECTOR_TWINS} twins to every trust (INSERT … SELECT)", flush=True)
+        step = time.perf_counter()
+        add_twins(db, SECTOR_TWINS)
+        timings["twins"] = round(time.perf_counter() - step, 1)
+        print(f"    copying the demo cycle into {SECTOR_EXTRA_CYCLES} earlier cycles (INSERT … SELECT)", flush=True)
+        step = time.perf_counter()
+        add_cycles(db, SECTOR_EXTRA_CYCLES)
+        timings["cycles"] = round(time.perf_counter() - step, 1)
+        print(f"    {counts(db)}", flush=True)
     print("    manage.py rebuild_summaries", flush=True)
     timings["rebuild_summaries"] = round(manage(env, "rebuild_summaries"), 1)
     sql(db, "VACUUM ANALYZE")
