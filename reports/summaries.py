@@ -32,11 +32,11 @@ def _lock(years=None) -> None:
     list(cycles.values_list("pk", flat=True))
 
 
-def _assessment_rows(where: sql.Filter, years) -> int:
-    """Pillar, gap, indicator and domain rows of the counted assessments `where` selects (in cycles `years`)."""
-    targets, allowed, _ = sql.gap_target_rows(years)
+def _assessment_rows(where: sql.Filter, targets: sql.Targets) -> int:
+    """Pillar, gap, indicator and domain rows of the counted assessments `where` selects, against their cycles'
+    targets."""
     written = _insert(PillarScore, sql.pillar_scores(where))
-    written += _insert(GapScore, sql.gap_scores(where, targets, allowed))
+    written += _insert(GapScore, sql.gap_scores(where, targets))
     written += _insert(IndicatorScore, sql.indicator_scores(where))
     return written + _insert(DomainScore, sql.domain_scores(where))
 
@@ -53,11 +53,12 @@ def rebuild(years=None) -> int:
         row_filter = Q(cycle_year__in=years)
     with transaction.atomic():
         _lock(years)
+        sql.prepare()
         for model in (*ASSESSMENT_MODELS, AreaStat, ProgressStat):
             model.objects.filter(row_filter).delete()
-        written = _assessment_rows(assessments, years)
-        _, _, metrics = sql.gap_target_rows(years)
-        written += _insert(AreaStat, sql.area_stats(rows, sql.Filter(), sql.AREA_TYPES, metrics))
+        targets = sql.gap_target_rows(years)
+        written = _assessment_rows(assessments, targets)
+        written += _insert(AreaStat, sql.area_stats(rows, sql.Filter(), sql.AREA_TYPES, targets.metrics))
         written += _insert(ProgressStat, sql.progress_stats(cycles, ("england", "region", "ics")))
     return written
 
@@ -73,14 +74,15 @@ def refresh_assessment(assessment_id: int) -> int:
         _lock([year])
         for model in ASSESSMENT_MODELS:
             model.objects.filter(assessment_id=assessment_id).delete()
-        written = _assessment_rows(sql.Filter("a.id = %s", [assessment_id]), [year])
+        targets = sql.gap_target_rows([year])
+        written = _assessment_rows(sql.Filter("a.id = %s", [assessment_id]), targets)
         if assessment.trust_id is None:
             return written
-        written += _refresh_areas_above(assessment, year)
+        written += _refresh_areas_above(assessment, year, targets.metrics)
     return written
 
 
-def _refresh_areas_above(assessment: Assessment, year: int) -> int:
+def _refresh_areas_above(assessment: Assessment, year: int, metrics) -> int:
     """The trust's, ICS's and peer group's statistics, from the rows of those three areas only, and the ICS's
     progress."""
     ics_code, trust_code = assessment.ics.code, assessment.trust.code
@@ -102,7 +104,6 @@ def _refresh_areas_above(assessment: Assessment, year: int) -> int:
         " OR (area_type = 'peer' AND trust_type = %s AND care_setting = %s))",
         [trust_code, ics_code, trust_type, care_setting],
     )
-    _, _, metrics = sql.gap_target_rows([year])
     written = _insert(AreaStat, sql.area_stats(rows, areas, ("trust", "ics", "peer"), metrics))
     ProgressStat.objects.filter(cycle_year=year, area_type="ics", area_code=ics_code).delete()
     progress = sql.progress_stats(sql.Filter("c.year = %s", [year]), ("ics",), ics_id=assessment.ics_id)
@@ -114,10 +115,11 @@ def refresh_areas(year: int) -> int:
     refresh_assessment, a few seconds later, once for many submissions."""
     with transaction.atomic():
         _lock([year])
+        sql.prepare()
         area_types = ("england", "region")
         AreaStat.objects.filter(cycle_year=year, area_type__in=area_types).delete()
         ProgressStat.objects.filter(cycle_year=year, area_type__in=area_types).delete()
-        _, _, metrics = sql.gap_target_rows([year])
+        metrics = sql.gap_target_rows([year]).metrics
         rows = sql.Filter("s.cycle_year = %s", [year])
         written = _insert(AreaStat, sql.area_stats(rows, sql.Filter(), area_types, metrics))
         return written + _insert(ProgressStat, sql.progress_stats(sql.Filter("c.year = %s", [year]), area_types))

@@ -5,10 +5,16 @@ One statement serves PostgreSQL and SQLite wherever the two agree; the few place
 list, a date as text, building a JSON array, rounding) are in DIALECTS below, side by side. Values are always bound
 as parameters; only table names (from the models' Meta) and these fragments are formatted into the text.
 
-A statement is a pair (sql, params). What selects the assessments, rows or areas is a Filter: SQL text with its
-parameters, combined into the statements by the functions at the end of this module."""
+A statement is a pair (sql, params), run by reports.summaries in its transaction. What selects the assessments,
+summary rows, areas or cycles is a Filter given by the caller: SQL text with its parameters.
+
+Rows are written in the order the tables depend on each other: assessment rows first (pillar, gap, indicator, domain),
+then the area statistics from the pillar and gap rows just written, so a full rebuild and an incremental refresh read
+the same rows. Nothing here is quadratic: indicator values join on (assessment) and (trust), quantiles come from one
+sort per area and metric (row_number() and count() windows, linear interpolation as pandas and percentile_cont)."""
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db import connection
 
@@ -49,6 +55,9 @@ DIALECTS = {
         "date_text": "to_char({}, 'YYYY-MM-DD')",
         "json_array": "jsonb_build_array({})",
         "round6": "round(CAST({} AS numeric), 6)",
+        # The area statistics sort every score once per area type: in memory, not on disk (this transaction only).
+        "prepare": ["SET LOCAL work_mem = '64MB'"],
+        "bytewise": ' COLLATE "C"',
     },
     "sqlite": {
         "domain_themes": (
@@ -58,12 +67,21 @@ DIALECTS = {
         "date_text": "{}",  # SQLite keeps dates as ISO text already
         "json_array": "json_array({})",
         "round6": "round({}, 6)",
+        "prepare": [],
+        "bytewise": "",  # BINARY already
     },
 }
 
 
 def dialect() -> dict:
     return DIALECTS["postgresql" if connection.vendor == "postgresql" else "sqlite"]
+
+
+def prepare() -> None:
+    """Settings for the statements of one transaction (call it inside the transaction)."""
+    with connection.cursor() as cursor:
+        for statement in dialect()["prepare"]:
+            cursor.execute(statement)
 
 
 def _table(model) -> str:
@@ -161,7 +179,9 @@ def _values_ctes() -> str:
     """vals: each counted assessment's indicator values. Its own (not published as unknown); where it has none for
     an indicator, its trust's latest published snapshot, latest by (as_of, pk), an undated one oldest. A value is
     typed as the forms type it: yes/no first, then a number, then a date (ISO), then text; an empty value is none,
-    and hides nothing behind it. `str` is the value as text, as Python would print it ('True' for yes)."""
+    and hides nothing behind it. `str` is the value as text, as Python would print it ('True' for yes).
+
+    Both kinds of candidate are joined on an index (assessment, trust) and ranked in one window: the first wins."""
     date_text = dialect()["date_text"].format("raw.v_date")
     return f"""candidates AS (
         SELECT org.assessment_id AS assessment_id, iv.indicator_code AS indicator_code, 0 AS published,
@@ -280,7 +300,13 @@ def _float_or_none(value):
         return None
 
 
-def gap_target_rows(years=None) -> tuple[list[tuple], list[tuple], set[tuple]]:
+class Targets(NamedTuple):
+    rows: list[tuple]  # TARGET_COLUMNS
+    allowed: list[tuple]  # ALLOWED_COLUMNS
+    metrics: set[tuple]  # METRIC_COLUMNS
+
+
+def gap_target_rows(years=None) -> Targets:
     """The cycles' targets as rows for the gap statement, their allowed values ('one of' targets), and the
     (theme, description, metric code, theme position) of each, for the area statistics. A handful of rows: the
     rules that need Python (printing values, the metric slug) are applied to them here, not to every assessment."""
@@ -313,7 +339,7 @@ def gap_target_rows(years=None) -> tuple[list[tuple], list[tuple], set[tuple]]:
             allowed_rows += [(pk, number, None) for number in sorted(_number_matches(allowed))]
             allowed_rows += [(pk, None, text) for text in sorted({str(item) for item in allowed})]
         metrics.add((theme, description, aggregation.target_code(theme, description), THEME_POSITIONS.get(theme)))
-    return rows, allowed_rows, metrics
+    return Targets(rows, allowed_rows, metrics)
 
 
 TARGET_COLUMNS = [
@@ -333,15 +359,15 @@ ALLOWED_COLUMNS = [("target_id", "INTEGER"), ("num", "FLOAT"), ("txt", "TEXT")]
 METRIC_COLUMNS = [("theme", "TEXT"), ("description", "TEXT"), ("code", "TEXT"), ("position", "INTEGER")]
 
 
-def gap_scores(where: Filter, targets: list[tuple], allowed: list[tuple]) -> tuple[str, list]:
+def gap_scores(where: Filter, targets: Targets) -> tuple[str, list]:
     """One row per counted assessment × target of its cycle: what it measured, the gap to the target (0 when met;
     empty when nothing was measured) and whether it is met.
 
     A level target measures the mean level of the assessment's answered domains carrying the theme; 'at most' and
     'at least' targets measure a number; 'one of' targets any value (gap 1 when not one of them)."""
     org, org_params = _org_cte(where)
-    targets_cte, target_params = _rows_cte("targets", TARGET_COLUMNS, targets)
-    allowed_cte, allowed_params = _rows_cte("allowed", ALLOWED_COLUMNS, allowed)
+    targets_cte, target_params = _rows_cte("targets", TARGET_COLUMNS, targets.rows)
+    allowed_cte, allowed_params = _rows_cte("allowed", ALLOWED_COLUMNS, targets.allowed)
     domain_themes = dialect()["domain_themes"]
     columns = _insert_columns(
         ["theme", "theme_name", "target_description", "target", "measured", "measured_text", "gap", "met"]
@@ -393,7 +419,19 @@ def gap_scores(where: Filter, targets: list[tuple], allowed: list[tuple]) -> tup
 # --- Area statistics ---------------------------------------------------------------------------------------------
 
 AREA_TYPES = tuple(aggregation.AREA_KEYS)
-GROUP = "area_type, area_code, area_name, cycle_year, source, metric_type, metric_code, metric_name, metric_position"
+# The most telling first: the rows are sorted by these, and abbreviated keys work on the first.
+STAT_GROUP = [
+    "metric_code",
+    "area_code",
+    "area_type",
+    "cycle_year",
+    "source",
+    "metric_type",
+    "metric_name",
+    "metric_position",
+    "area_name",
+]
+GROUP = ", ".join(STAT_GROUP)
 
 
 def _peer_name(trust_type: str, care_setting: str) -> str:
@@ -405,7 +443,7 @@ def _peer_name(trust_type: str, care_setting: str) -> str:
     )
 
 
-def _area_columns(alias: str) -> str:
+def _area_columns(alias: str, collation: str = "") -> str:
     """The area a row counts in for each area type (joined as at.area_type): England, its region, ICS, peer group
     (trusts of the same type making a return for the same care setting) or trust."""
     code = f"""CASE at.area_type WHEN 'england' THEN 'E' WHEN 'region' THEN {alias}.region_code
@@ -414,7 +452,19 @@ def _area_columns(alias: str) -> str:
     name = f"""CASE at.area_type WHEN 'england' THEN 'England' WHEN 'region' THEN {alias}.region_name
         WHEN 'ics' THEN {alias}.ics_name WHEN 'peer' THEN {_peer_name(f"{alias}.trust_type", f"{alias}.care_setting")}
         ELSE {alias}.org_name END"""
-    return f"{code} AS area_code, {name} AS area_name"
+    return f"({code}){collation} AS area_code, ({name}){collation} AS area_name"
+
+
+def _in_areas(condition: str, areas: Filter) -> str:
+    """Each row of src once for each area type it counts in (the areas `areas` keeps). Texts compared bytewise:
+    the rows are sorted by area and metric, and only equality matters."""
+    text = dialect()["bytewise"]
+    return f"""SELECT at.area_type{text} AS area_type, {_area_columns("src", text)}, src.cycle_year AS cycle_year,
+               src.source{text} AS source, src.metric_type{text} AS metric_type,
+               src.metric_code{text} AS metric_code, src.metric_name{text} AS metric_name,
+               src.metric_position AS metric_position, src.value AS value, src.met AS met, src.measured AS measured
+        FROM src CROSS JOIN area_types at
+        WHERE {condition} AND {areas.sql}"""
 
 
 def _area_types_cte(area_types) -> tuple[str, list]:
@@ -444,10 +494,10 @@ def area_stats(rows: Filter, areas: Filter, area_types, metrics: set[tuple]) -> 
     quantiles = ",\n".join(
         f"{_quantile(k)} AS d{k}" for k in sorted({*DECILE_TWENTIETHS, *QUARTILE_TWENTIETHS.values()})
     )
+    same_group = " AND ".join(f"mm.{column} = s.{column}" for column in STAT_GROUP)
     median_low = "MAX(CASE WHEN mrn = (mcnt - 1) / 2 THEN measured END)"
     median_high = "MAX(CASE WHEN mrn = mcnt / 2 THEN measured END)"
-    sql = f"""INSERT INTO {{area_stat}} (cycle_year, area_type, area_code, area_name, metric_type, metric_code,
-        metric_name, metric_position, n, mean, median, q1, q3, deciles, share_met, measured_median, source)
+    sql = f"""INSERT INTO {{area_stat}} ({GROUP}, n, mean, median, q1, q3, deciles, share_met, measured_median)
     WITH {metrics_cte}, {types_cte}, src AS (
         SELECT 'pillar' AS metric_type, s.cycle_year AS cycle_year, s.source AS source, s.region_code AS region_code,
                s.region_name AS region_name, s.ics_code AS ics_code, s.ics_name AS ics_name,
@@ -464,31 +514,33 @@ def area_stats(rows: Filter, areas: Filter, area_types, metrics: set[tuple]) -> 
         FROM {{gap_score}} s JOIN metrics mt ON mt.theme = s.theme AND mt.description = s.target_description
         WHERE s.org_type = 'trust' AND s.gap IS NOT NULL AND {rows.sql}
     ), in_areas AS (
-        SELECT at.area_type AS area_type, {_area_columns("src")}, src.cycle_year AS cycle_year,
-               src.source AS source, src.metric_type AS metric_type, src.metric_code AS metric_code,
-               src.metric_name AS metric_name, src.metric_position AS metric_position, src.value AS value,
-               src.met AS met, src.measured AS measured
-        FROM src CROSS JOIN area_types at
-        WHERE {areas.sql}
+        {_in_areas("1 = 1", areas)}
     ), ranked AS (
         SELECT in_areas.*,
                ROW_NUMBER() OVER (PARTITION BY {GROUP} ORDER BY value) - 1 AS rn,
-               COUNT(*) OVER (PARTITION BY {GROUP}) AS cnt,
-               ROW_NUMBER() OVER (PARTITION BY {GROUP} ORDER BY measured NULLS LAST) - 1 AS mrn,
-               COUNT(measured) OVER (PARTITION BY {GROUP}) AS mcnt
+               COUNT(*) OVER (PARTITION BY {GROUP}) AS cnt
         FROM in_areas
     ), stats AS (
         SELECT {GROUP}, COUNT(*) AS n, AVG(value) AS mean, AVG(met) AS share_met,
-               CASE WHEN MAX(mcnt) > 0 THEN ({median_low} + {median_high}) / 2 END AS measured_median,
                {quantiles}
         FROM ranked
         GROUP BY {GROUP}
+    ), measured_ranked AS (
+        -- Only gaps measure something: ranked apart, so pillar scores are sorted once.
+        SELECT {GROUP}, measured,
+               ROW_NUMBER() OVER (PARTITION BY {GROUP} ORDER BY measured) - 1 AS mrn,
+               COUNT(*) OVER (PARTITION BY {GROUP}) AS mcnt
+        FROM ({_in_areas("src.metric_type = 'gap' AND src.measured IS NOT NULL", areas)}) gap_areas
+    ), measured_medians AS (
+        SELECT {GROUP}, ({median_low} + {median_high}) / 2 AS measured_median
+        FROM measured_ranked
+        GROUP BY {GROUP}
     )
-    SELECT cycle_year, area_type, area_code, area_name, metric_type, metric_code, metric_name, metric_position, n,
-           mean, d{QUARTILE_TWENTIETHS["median"]}, d{QUARTILE_TWENTIETHS["q1"]}, d{QUARTILE_TWENTIETHS["q3"]},
-           {deciles}, share_met, measured_median, source
-    FROM stats"""
-    params = [*metric_params, *type_params, *rows.params, *rows.params, *areas.params]
+    SELECT {", ".join(f"s.{column}" for column in STAT_GROUP)}, s.n, s.mean,
+           s.d{QUARTILE_TWENTIETHS["median"]}, s.d{QUARTILE_TWENTIETHS["q1"]}, s.d{QUARTILE_TWENTIETHS["q3"]},
+           {deciles}, s.share_met, mm.measured_median
+    FROM stats s LEFT JOIN measured_medians mm ON {same_group}"""
+    params = [*metric_params, *type_params, *rows.params, *rows.params, *areas.params, *areas.params]
     return sql.format(**tables()), params
 
 

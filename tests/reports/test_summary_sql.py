@@ -1,0 +1,75 @@
+"""What each write touches: a refresh rewrites its own rows and its three areas only, a cycle's rebuild its cycle only;
+and the Python side of the gap rules ('one of' lists, printed as Python prints)."""
+
+import pytest
+
+from maturity.models import Status
+from reports import summaries, summary_sql
+from reports.models import AreaStat, PillarScore, ProgressStat
+from tests.factories import CycleFactory
+from tests.reports.test_aggregation import answer, assessment, domain, trust, world  # noqa: F401 - the fixture
+from trusts.models import CareSetting
+
+
+def test_a_refresh_rewrites_its_trust_ics_and_peer_group_and_nothing_else(world):  # noqa: F811
+    well_led = domain(world)
+    r0a, r0d = trust(world, "R0A", "QOP"), trust(world, "R0D", "QVV", settings=[CareSetting.COMMUNITY])
+    mine = assessment(world, r0a)
+    answer(mine, well_led, 2)
+    theirs = assessment(world, r0d, CareSetting.COMMUNITY)
+    answer(theirs, well_led, 4)
+    summaries.rebuild()
+    AreaStat.objects.update(n=99)
+    answer(assessment(world, r0a, CareSetting.COMMUNITY), well_led, 4)  # not refreshed yet
+    mine.answers.filter(domain=well_led).update(level=3)
+    summaries.refresh_assessment(mine.pk)
+    rewritten = set(AreaStat.objects.exclude(n=99).values_list("area_type", "area_code"))
+    assert rewritten == {("trust", "R0A"), ("ics", "QOP"), ("peer", "acute|acute")}
+    assert AreaStat.objects.get(area_type="ics", area_code="QOP", metric_code="well_led").mean == 3.0
+    # Its own rows only: the community return it did not name stays unwritten until its own refresh.
+    assert set(PillarScore.objects.values_list("assessment_id", flat=True)) == {mine.pk, theirs.pk}
+
+
+def test_a_cycles_rebuild_leaves_the_other_cycles(world):  # noqa: F811
+    well_led = domain(world)
+    answer(assessment(world, trust(world, "R0A")), well_led, 2)
+    later = CycleFactory(year=2027, trust_framework=world["cycle"].trust_framework)
+    answer(assessment({**world, "cycle": later}, trust(world, "R0D")), well_led, 4)
+    summaries.rebuild()
+    PillarScore.objects.filter(cycle_year=2027).update(score=0)
+    summaries.rebuild([2026])
+    assert set(PillarScore.objects.filter(cycle_year=2027).values_list("score", flat=True)) == {0}
+    summaries.rebuild([2027])
+    assert set(PillarScore.objects.filter(cycle_year=2027).values_list("score", flat=True)) == {4.0}
+
+
+def test_progress_of_a_cycle_without_counted_returns_is_the_same_in_every_kind_of_write(world):  # noqa: F811
+    assessment(world, trust(world, "R0A", settings=[CareSetting.ACUTE, CareSetting.COMMUNITY]), status=Status.DRAFT)
+
+    def progress():
+        return sorted(ProgressStat.objects.values_list("area_type", "area_code", "expected", "not_started", "draft"))
+
+    summaries.rebuild()
+    everything = progress()
+    summaries.rebuild([2026])
+    assert progress() == everything
+    summaries.refresh_areas(2026)
+    assert progress() == everything
+    assert ("ics", "QOP", 2, 1, 1) in everything
+
+
+@pytest.mark.parametrize(
+    "allowed, true, false",
+    [([True], True, False), ([1], True, False), (["False"], False, True), ([0.0], False, True), (["x"], False, False)],
+)
+def test_yes_no_against_one_of_lists(allowed, true, false):
+    assert (summary_sql._is_in(True, allowed), summary_sql._is_in(False, allowed)) == (true, false)
+
+
+def test_numbers_one_of_a_list_include_the_texts_they_print_as():
+    assert summary_sql._number_matches([5, "5.0", "5", "1e-05", True, "Epic"]) == {5.0, 1e-05, 1.0}
+
+
+def test_an_empty_list_of_years_selects_nothing():
+    assert summary_sql.Filter.any_of("c.year", []).sql == "1 = 0"
+    assert summary_sql.Filter.any_of("c.year", [2025, 2026]).params == [2025, 2026]
