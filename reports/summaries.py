@@ -72,6 +72,7 @@ def refresh_assessment(assessment_id: int) -> int:
     year = assessment.cycle.year
     with transaction.atomic():
         _lock([year])
+        sql.prepare()
         for model in ASSESSMENT_MODELS:
             model.objects.filter(assessment_id=assessment_id).delete()
         targets = sql.gap_target_rows([year])

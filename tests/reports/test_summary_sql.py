@@ -73,3 +73,27 @@ def test_numbers_one_of_a_list_include_the_texts_they_print_as():
 def test_an_empty_list_of_years_selects_nothing():
     assert summary_sql.Filter.any_of("c.year", []).sql == "1 = 0"
     assert summary_sql.Filter.any_of("c.year", [2025, 2026]).params == [2025, 2026]
+
+
+def test_both_ways_of_computing_quantiles_agree(world):  # noqa: F811
+    """PostgreSQL computes the area quantiles with percentile_cont; the portable windows (SQLite's) must agree."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("percentile_cont needs PostgreSQL; SQLite runs the windows in every other test")
+    well_led = domain(world)
+    for index, level in enumerate([1, 2, 2, 3, 5, 4, 4]):
+        org = trust(world, f"R{index:02d}", "QOP" if index % 2 else "QVV")
+        answer(assessment(world, org), well_led, level)
+    summaries.rebuild()
+
+    def stats():
+        rows = AreaStat.objects.values_list("area_type", "area_code", "metric_code", "n", "mean", "median", "q1", "q3")
+        deciles = AreaStat.objects.values_list("area_type", "area_code", "metric_code", "deciles")
+        return sorted(tuple(round(v, 9) if isinstance(v, float) else v for v in row) for row in rows), sorted(deciles)
+
+    by_percentile_cont = stats()
+    AreaStat.objects.all().delete()
+    rows = summary_sql.Filter()
+    summaries._insert(AreaStat, summary_sql.area_stats(rows, rows, summary_sql.AREA_TYPES, set(), "windows"))
+    assert stats() == by_percentile_cont
