@@ -6,8 +6,11 @@
   with a third of the levels moved by one so the percentiles have work to do (no accounts: nobody logs in as a twin);
 - sector (opt-in, never in CI): about 25,000 organisations × 10 cycles of domain answers: 118 twins a trust (24,990
   trusts), then the demo cycle's assessments, answers, indicator values and gap targets copied into 9 more (closed)
-  cycles in the free years before it: about 12 million domain answers. Measured on the machine of the first run:
-  see SECTOR_NOTE.
+  cycles in the free years before it (2015–2023): 372,914 assessments, 11.5 million domain answers, 1.85 million
+  indicator values. On the 2-CPU machine of the first run (shared, loaded) the data took 10 minutes (twins 110 s,
+  cycles 454 s) and 2.2 GB before any summary; the summaries add about as much again (a DomainScore row per answer),
+  so allow 5–6 GB of free disk. Not yet run end to end: with the pandas rebuild of late 2026 (23 s at 10x) the
+  build's own rebuild_summaries alone would take most of an hour and hold every domain row in memory.
 
 Each scale ends with the product's own `rebuild_summaries`, so the summaries the pages read are the product's."""
 
