@@ -9,7 +9,7 @@
   cycles in the free years before it (2015–2023): 372,914 assessments, 11.5 million domain answers, 1.85 million
   indicator values. On the 2-CPU machine of the first run (shared, loaded) the data took 10 minutes (twins 110 s,
   cycles 454 s) and 2.2 GB before any summary; the summaries add about as much again (a DomainScore row per answer),
-  so allow 5–6 GB of free disk. Not yet run end to end: with the pandas rebuild of late 2026 (23 s at 10x) the
+  so allow 5–6 GB of free disk. Not yet run end to end: with the pandas rebuild of commit 362e784 (23 s at 10x) the
   build's own rebuild_summaries alone would take most of an hour and hold every domain row in memory.
 
 Each scale ends with the product's own `rebuild_summaries`, so the summaries the pages read are the product's."""
