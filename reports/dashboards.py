@@ -8,6 +8,7 @@ chooses the wording of a note (why something is not shown).
 """
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,8 +50,6 @@ class Dashboard:
     is_published: bool = False
     is_demo: bool = False
     sections: list[Section] = field(default_factory=list)
-    # Where the dashboard is cached (set by `cached`): pages cache their rendered HTML beside it.
-    cache_key: str | None = None
 
     def chart(self, chart_id: str):
         return next((c for section in self.sections for c in section.charts if c.id == chart_id), None)
@@ -60,11 +59,16 @@ class Dashboard:
 
 
 def cycles_with_results() -> list[int]:
-    return list(
-        AreaStat.objects.filter(area_type="england")
-        .order_by("-cycle_year")
-        .values_list("cycle_year", flat=True)
-        .distinct()
+    """Newest first. Cached like the dashboards, so that a warm page reads no summary table."""
+    return cached(
+        "cycles",
+        [versions.CYCLES],
+        lambda: list(
+            AreaStat.objects.filter(area_type="england")
+            .order_by("-cycle_year")
+            .values_list("cycle_year", flat=True)
+            .distinct()
+        ),
     )
 
 
@@ -140,15 +144,46 @@ def _code_token() -> str:
 CODE_TOKEN = _code_token()
 
 
+def _full_key(key: str, parts) -> str:
+    return f"dashboard:{CODE_TOKEN}:{versions.stamp(parts)}:{key}"
+
+
 def cached(key: str, parts, build):
-    """The dashboard under `key`, built at most once per version of the summary parts it reads (and of the code)."""
-    full_key = f"dashboard:{CODE_TOKEN}:{versions.stamp(parts)}:{key}"
+    """What build() makes, under `key`, built at most once per version of the summary parts it reads (and of the
+    code)."""
+    full_key = _full_key(key, parts)
     value = cache.get(full_key)
     if value is None:
         value = build()
-        value.cache_key = full_key
         cache.set(full_key, value, CACHE_SECONDS)
     return value
+
+
+@dataclass(frozen=True)
+class CachedDashboard:
+    """A dashboard as the cache keeps it: its key (the versions of the summary parts it reads, and the viewer's
+    scope) and how to build it. Pages cache their HTML under the same key, so a warm page never loads the
+    dashboard itself."""
+
+    key: str | None
+    build: Callable[[], Dashboard]
+
+    def load(self) -> Dashboard:
+        if self.key is None:
+            return self.build()
+        value = cache.get(self.key)
+        if value is None:
+            value = self.build()
+            cache.set(self.key, value, CACHE_SECONDS)
+        return value
+
+
+def _cached_dashboard(key: str, parts, build) -> CachedDashboard:
+    return CachedDashboard(_full_key(key, parts), build)
+
+
+def _no_results(cycles) -> CachedDashboard:
+    return CachedDashboard(None, lambda: Dashboard(year=None, cycles=cycles))
 
 
 def _new(year, cycles) -> Dashboard:
@@ -159,9 +194,9 @@ def _new(year, cycles) -> Dashboard:
 # --- Trust -------------------------------------------------------------------------------------------------------
 
 
-def trust_dashboard(trust: Trust, year, cycles, user) -> Dashboard:
+def trust_dashboard(trust: Trust, year, cycles, user) -> CachedDashboard:
     if year is None:
-        return Dashboard(year=None, cycles=cycles)
+        return _no_results(cycles)
     viewer = viewer_of(user)
     parts = [
         versions.trust(trust.code),
@@ -169,7 +204,9 @@ def trust_dashboard(trust: Trust, year, cycles, user) -> Dashboard:
         *(versions.peer(trust.trust_type, setting.pk) for setting in trust.care_settings.all()),
         versions.areas(year),
     ]
-    return cached(f"trust:{trust.code}:{year}:{viewer.scope_key}", parts, lambda: _trust(trust, year, cycles, viewer))
+    return _cached_dashboard(
+        f"trust:{trust.code}:{year}:{viewer.scope_key}", parts, lambda: _trust(trust, year, cycles, viewer)
+    )
 
 
 def _trust(trust, year, cycles, viewer) -> Dashboard:
@@ -308,12 +345,14 @@ def _metric(stats: pd.DataFrame, area_type: str, area_code: str, column: str, na
 # --- ICS ---------------------------------------------------------------------------------------------------------
 
 
-def ics_dashboard(ics: ICS, year, cycles, user) -> Dashboard:
+def ics_dashboard(ics: ICS, year, cycles, user) -> CachedDashboard:
     if year is None:
-        return Dashboard(year=None, cycles=cycles)
+        return _no_results(cycles)
     viewer = viewer_of(user)
     parts = [versions.ics(ics.code), versions.areas(year)]
-    return cached(f"ics:{ics.code}:{year}:{viewer.scope_key}", parts, lambda: _ics(ics, year, cycles, viewer))
+    return _cached_dashboard(
+        f"ics:{ics.code}:{year}:{viewer.scope_key}", parts, lambda: _ics(ics, year, cycles, viewer)
+    )
 
 
 def _ics(ics, year, cycles, viewer) -> Dashboard:
@@ -601,15 +640,15 @@ def _movement_section(year, cycles, where: Q, viewer, named: bool, prefix: str, 
 # --- Region and England ------------------------------------------------------------------------------------------
 
 
-def area_dashboard(region: Region | None, year, cycles, user) -> Dashboard:
+def area_dashboard(region: Region | None, year, cycles, user) -> CachedDashboard:
     """A region's dashboard, or England's (region None). Analysts see trusts by name; others see ICS aggregates."""
     if year is None:
-        return Dashboard(year=None, cycles=cycles)
+        return _no_results(cycles)
     viewer = viewer_of(user)
     key = f"area:{region.code if region else 'E'}:{year}:{viewer.scope_key}"
     # Every cycle's areas: the movement section reads the previous comparable cycle too.
     parts = [versions.areas(cycle) for cycle in cycles]
-    return cached(key, parts, lambda: _area(region, year, cycles, viewer))
+    return _cached_dashboard(key, parts, lambda: _area(region, year, cycles, viewer))
 
 
 def _area(region, year, cycles, viewer) -> Dashboard:

@@ -59,7 +59,7 @@ def _parts_of(assessment_id: int) -> list[str]:
 
 
 def refresh_areas(year: int) -> int:
-    with recorded("areas", str(year), parts=[versions.areas(year)]) as run:
+    with recorded("areas", str(year), parts=[versions.areas(year), versions.CYCLES]) as run:
         run.rows = summaries.refresh_areas(year)
     return run.rows
 

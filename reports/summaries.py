@@ -5,7 +5,7 @@ database (INSERT … SELECT), none passes through Python.
 Every write here runs in one transaction, so a reader sees the old summaries or the new ones, never half; a worker
 killed mid-rebuild leaves the previous summaries in place."""
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 
 from maturity.models import Assessment, Cycle
@@ -32,6 +32,29 @@ def _lock(years=None) -> None:
     list(cycles.values_list("pk", flat=True))
 
 
+# How long a full rebuild waits for readers (a long export) to let it empty the tables, before it deletes instead.
+TRUNCATE_LOCK_TIMEOUT = "2s"
+
+
+def _clear(models, row_filter: Q) -> None:
+    """Remove the rows a rebuild replaces. Every row, on PostgreSQL: TRUNCATE, a tenth of DELETE's time. It holds the
+    tables until the rebuild commits, so readers that miss the cache wait for the new summaries rather than read
+    the old (still never half); cached dashboards read none of these tables. If a reader (a long export) holds a
+    table, TRUNCATE would make every reader queue behind it: after a short wait it gives up and DELETE does it."""
+    if not row_filter and connection.vendor == "postgresql":
+        names = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in models)
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL lock_timeout = '{TRUNCATE_LOCK_TIMEOUT}'")
+                cursor.execute(f"TRUNCATE {names}")
+                cursor.execute("SET LOCAL lock_timeout = DEFAULT")
+            return
+        except OperationalError:
+            pass  # the savepoint is rolled back: the tables are untouched
+    for model in models:
+        model.objects.filter(row_filter).delete()
+
+
 def _assessment_rows(where: sql.Filter, targets: sql.Targets) -> int:
     """Pillar, gap, indicator and domain rows of the counted assessments `where` selects, against their cycles'
     targets."""
@@ -54,8 +77,7 @@ def rebuild(years=None) -> int:
     with transaction.atomic():
         _lock(years)
         sql.prepare()
-        for model in (*ASSESSMENT_MODELS, AreaStat, ProgressStat):
-            model.objects.filter(row_filter).delete()
+        _clear((*ASSESSMENT_MODELS, AreaStat, ProgressStat), row_filter)
         targets = sql.gap_target_rows(years)
         written = _assessment_rows(assessments, targets)
         written += _insert(AreaStat, sql.area_stats(rows, sql.Filter(), sql.AREA_TYPES, targets.metrics))

@@ -12,6 +12,8 @@ import uuid
 from reports.models import SummaryVersion
 
 EVERYTHING = "all"
+# Which cycles have results: moved with every region and England refresh (a cycle's first results come with one).
+CYCLES = "cycles"
 
 
 def trust(code: str) -> str:

@@ -161,25 +161,25 @@ def _assessment_rows(user, trust) -> list[dict]:
 
 
 def _with_dashboard(request, template: str, context: dict, build):
-    """The page with its dashboard for the cycle in `?cycle=` (build(year, cycles) makes it), or one chart's CSV.
-
-    The dashboard's HTML is cached beside the dashboard itself, under the same key (its summary parts' versions and
-    the viewer's scope), so a warm page renders only its organisation part."""
+    """The page with its dashboard for the cycle in `?cycle=` (build(year, cycles) gives it, cached), or one chart's
+    CSV. The dashboard's HTML is cached under the dashboard's own key, so a warm page loads neither the dashboard
+    nor any summary: it renders only its organisation part."""
     year, cycles = dashboards.choose_cycle(request.GET.get("cycle"))
-    dashboard = build(year, cycles)
+    handle = build(year, cycles)
     if request.GET.get("format") == "csv":
-        return _chart_csv(request, dashboard)
+        return _chart_csv(request, handle.load())
     print_layout = template.endswith("_print.html")
-    key = f"{dashboard.cache_key}:html:{'print' if print_layout else 'page'}" if dashboard.cache_key else None
+    key = f"{handle.key}:html:{'print' if print_layout else 'page'}" if handle.key else None
     html = cache.get(key) if key else None
     if html is None:
+        dashboard = handle.load()
         html = render_to_string(
             "reports/_dashboard.html",
             {"dashboard": dashboard, "sections": _sections(dashboard), "open_tables": print_layout},
         )
         if key:
             cache.set(key, html, dashboards.CACHE_SECONDS)
-    return render(request, template, {**context, "dashboard": dashboard, "dashboard_html": mark_safe(html)})
+    return render(request, template, {**context, "year": year, "dashboard_html": mark_safe(html)})
 
 
 def _sections(dashboard: dashboards.Dashboard):

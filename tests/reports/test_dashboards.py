@@ -220,3 +220,16 @@ def test_dashboards_are_sent_compressed(client, world):
     client.force_login(world.users["analyst"])
     response = client.get("/ics/QOP/", headers={"accept-encoding": "gzip"})
     assert response["Content-Encoding"] == "gzip"
+
+
+@pytest.mark.parametrize("url", ["/ics/QOP/", "/regions/Y62/", "/national/", "/trusts/R00/"])
+def test_a_warm_dashboard_reads_no_summary_table(client, world, url):
+    """Cached dashboards stay up while a rebuild holds the summary tables, and cost a warm page only its
+    organisation part."""
+    client.force_login(world.users["analyst"])
+    assert client.get(url).status_code == 200
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    sql = " ".join(query["sql"] for query in captured.captured_queries)
+    for table in ("reports_pillarscore", "reports_gapscore", "reports_indicatorscore", "reports_areastat"):
+        assert table not in sql

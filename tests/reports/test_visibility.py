@@ -43,7 +43,8 @@ def entered_return(cycle, trust, devices, supplier, shift):
 
 
 @pytest.fixture
-def world(db):
+def world(transactional_db):
+    """Committed (transactional), so the export served by PostgreSQL's COPY, on its own connection, reads it."""
     north = RegionFactory(code="Y62", name="North West")
     qop = ICSFactory(code="QOP", name=QOP_NAME, region=north)
     qyg = ICSFactory(code="QYG", name="NHS Cheshire and Merseyside Integrated Care Board", region=north)
