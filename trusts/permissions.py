@@ -76,16 +76,22 @@ class Viewer:
 NOBODY = Viewer(False, False, False, frozenset(), frozenset(), frozenset(), frozenset(), frozenset())
 
 
+def memberships_of(user) -> list[Membership]:
+    """The user's memberships with their organisations, analysts' first; read once per request (kept on the user
+    object), for the viewer and the header alike."""
+    cached = getattr(user, "_dma_memberships", None)
+    if cached is None:
+        cached = list(Membership.objects.filter(user=user).select_related("trust", "ics").order_by("role", "pk"))
+        user._dma_memberships = cached
+    return cached
+
+
 def viewer_of(user) -> Viewer:
     if not user.is_authenticated or not user.is_active:
         return NOBODY
     cached = getattr(user, "_dma_viewer", None)
     if cached is None:
-        memberships = list(
-            Membership.objects.filter(user=user)
-            .select_related("trust", "ics")
-            .only("role", "trust__code", "trust__ics_id", "ics__code")
-        )
+        memberships = memberships_of(user)
         leads = [m for m in memberships if m.role == Role.TRUST_LEAD]
         reviews = [m for m in memberships if m.role == Role.ICS_REVIEWER]
         cached = Viewer(

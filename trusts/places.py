@@ -4,7 +4,8 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
-from trusts.models import Membership, Role
+from trusts.models import Role
+from trusts.permissions import memberships_of
 
 
 @dataclass(frozen=True)
@@ -20,9 +21,8 @@ def home_places(user) -> list[Place]:
     cached = getattr(user, "_dma_places", None)
     if cached is not None:
         return cached
-    memberships = Membership.objects.filter(user=user).select_related("trust", "ics").order_by("role", "pk")
     places = []
-    for membership in memberships:
+    for membership in memberships_of(user):
         if membership.role == Role.ANALYST:
             places.append(Place("England", "NHS England", reverse("national")))
         elif membership.role == Role.ICS_REVIEWER:
