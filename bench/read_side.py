@@ -1,7 +1,7 @@
 """The read-side measures of one scale, each against a baseline taken in the same run (DESIGN.md section 5):
 
-1. rebuild: `reports.summaries.rebuild()` against the SQL floor, the same work as one bare SQL script (every row the
-   rebuild writes, into new tables by CREATE TABLE … AS SELECT; see floor_statements), and for reference against
+1. rebuild: `reports.summaries.tables.rebuild()` against the SQL floor, the same work as one bare SQL script (every
+   row the rebuild writes, into new tables by CREATE TABLE … AS SELECT; see floor_statements), and for reference against
    DESIGN.md's pillar floor (pillar means, then their percentiles per area), interleaved in one process so all see
    the same machine;
 2. and 3. one submission through `maturity.actions.submit_assessment` with a real Celery worker (`--pool=solo`, our

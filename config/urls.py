@@ -19,7 +19,7 @@ urlpatterns = [
     # The API at /api/ and its token page at /account/api-token/ (both in reports.api.urls).
     path("", include("reports.api.urls")),
     path("", include("reports.urls")),
-    path("", include("reports.export_urls")),
+    path("", include("reports.exports.urls")),
     path("", include("maturity.urls")),
     path("", include("trusts.urls")),
 ]

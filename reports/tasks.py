@@ -1,12 +1,12 @@
-"""Celery tasks: thin wrappers around reports.refresh, each run recorded there."""
+"""Celery tasks: thin wrappers around reports.summaries.refresh, each run recorded there."""
 
 from celery import shared_task
 from django.core.cache import cache
 from django.db import OperationalError
 from django.utils import timezone
 
-from reports import refresh
 from reports.models import WorkerHeartbeat
+from reports.summaries import refresh
 
 # Region and England summaries wait this long after a submission, so that a burst of submissions costs one run.
 AREAS_DELAY_SECONDS = 3

@@ -17,8 +17,8 @@ from django.utils.safestring import mark_safe
 from maturity.models import Assessment, Cycle
 from maturity.pages import published_indicators_for_trust
 from maturity.published import published_results_for_trust
-from reports import dashboards
-from reports.charts import chart_csv
+from reports.dashboards import sections
+from reports.dashboards.charts import chart_csv
 from trusts import permissions
 from trusts.models import ICS, Region, Trust
 
@@ -49,7 +49,7 @@ def national(request):
         "trust_count": sum(row["trust_count"] for row in rows),
     }
     return _with_dashboard(
-        request, "pages/national.html", context, lambda y, c: dashboards.area_dashboard(None, y, c, request.user)
+        request, "pages/national.html", context, lambda y, c: sections.area_dashboard(None, y, c, request.user)
     )
 
 
@@ -72,7 +72,7 @@ def region(request, code):
         "breadcrumbs": [ENGLAND],
     }
     return _with_dashboard(
-        request, "pages/region.html", context, lambda y, c: dashboards.area_dashboard(region, y, c, request.user)
+        request, "pages/region.html", context, lambda y, c: sections.area_dashboard(region, y, c, request.user)
     )
 
 
@@ -103,7 +103,7 @@ def ics(request, code, template="pages/ics.html"):
         context["awaiting_review"] = (
             Assessment.objects.for_trusts().recorded_in_ics(ics).awaiting_review().filter(cycle__in=cycles).count()
         )
-    return _with_dashboard(request, template, context, lambda y, c: dashboards.ics_dashboard(ics, y, c, request.user))
+    return _with_dashboard(request, template, context, lambda y, c: sections.ics_dashboard(ics, y, c, request.user))
 
 
 @login_required
@@ -128,7 +128,7 @@ def trust(request, code):
         "published_indicators": published_indicators_for_trust(trust),
     }
     return _with_dashboard(
-        request, "pages/trust.html", context, lambda y, c: dashboards.trust_dashboard(trust, y, c, request.user)
+        request, "pages/trust.html", context, lambda y, c: sections.trust_dashboard(trust, y, c, request.user)
     )
 
 
@@ -164,7 +164,7 @@ def _with_dashboard(request, template: str, context: dict, build):
     """The page with its dashboard for the cycle in `?cycle=` (build(year, cycles) gives it, cached), or one chart's
     CSV. The dashboard's HTML is cached under the dashboard's own key, so a warm page loads neither the dashboard
     nor any summary: it renders only its organisation part."""
-    year, cycles = dashboards.choose_cycle(request.GET.get("cycle"))
+    year, cycles = sections.choose_cycle(request.GET.get("cycle"))
     handle = build(year, cycles)
     if request.GET.get("format") == "csv":
         return _chart_csv(request, handle.load())
@@ -178,11 +178,11 @@ def _with_dashboard(request, template: str, context: dict, build):
             {"dashboard": dashboard, "sections": _sections(dashboard), "open_tables": print_layout},
         )
         if key:
-            cache.set(key, html, dashboards.CACHE_SECONDS)
+            cache.set(key, html, sections.CACHE_SECONDS)
     return render(request, template, {**context, "year": year, "dashboard_html": mark_safe(html)})
 
 
-def _sections(dashboard: dashboards.Dashboard):
+def _sections(dashboard: sections.Dashboard):
     return [
         (
             section,
@@ -195,7 +195,7 @@ def _sections(dashboard: dashboards.Dashboard):
     ]
 
 
-def _chart_csv(request, dashboard: dashboards.Dashboard) -> HttpResponse:
+def _chart_csv(request, dashboard: sections.Dashboard) -> HttpResponse:
     chart = dashboard.chart(request.GET.get("chart", ""))
     if chart is None:
         raise Http404("No such chart on this page")

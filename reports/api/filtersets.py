@@ -1,5 +1,5 @@
 """Filters of the API's reference resources and assessments. Codes are ODS codes, case-insensitive, as in the URLs.
-The export datasets' filters are reports.filters, shared with the export page."""
+The export datasets' filters are reports.exports.filters, shared with the export page."""
 
 import django_filters
 

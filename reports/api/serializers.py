@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from maturity.models import Assessment, Cycle, Domain, Framework, GapTarget, Indicator
 from maturity.pages import IndicatorRow
-from reports.datasets import DATASETS, Dataset
+from reports.exports.datasets import DATASETS, Dataset
 from trusts.models import ICS, Region, Trust
 
 # --- Organisations -----------------------------------------------------------------------------------------------
@@ -293,7 +293,7 @@ class AnswersWriteSerializer(serializers.Serializer):
 
 # --- Export datasets ---------------------------------------------------------------------------------------------
 
-# A column's kind (reports.datasets) decides its field; every column may be empty.
+# A column's kind (reports.exports.datasets) decides its field; every column may be empty.
 _KIND_FIELDS = {
     "text": (serializers.CharField, {"allow_blank": True}),
     "number": (serializers.FloatField, {}),

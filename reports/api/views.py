@@ -15,11 +15,11 @@ from rest_framework.response import Response
 
 from maturity import actions
 from maturity.models import Assessment, Cycle, Domain, Framework
-from reports import filters
 from reports.api import filtersets, serializers
 from reports.api.permissions import MayOpen
 from reports.api.renderers import CSVRenderer
-from reports.datasets import DATASETS, visible_rows
+from reports.exports import filters
+from reports.exports.datasets import DATASETS, visible_rows
 from trusts.models import ICS, Region, Trust
 from trusts.permissions import viewer_of
 
@@ -166,8 +166,8 @@ def _with_current_values(assessment: Assessment, answers: dict[str, dict]) -> di
 
 
 class DatasetViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """An export dataset as the export page has it (reports.datasets): the rows the user may export
-    (visible_rows), the export page's filters (reports.filters), the contract's columns in its order; paginated
+    """An export dataset as the export page has it (reports.exports.datasets): the rows the user may export
+    (visible_rows), the export page's filters (reports.exports.filters), the contract's columns in its order; paginated
     JSON, or the page as CSV with ?format=csv. Whole datasets in one file: /exports/<dataset>.csv."""
 
     renderer_classes = [renderers.JSONRenderer, renderers.BrowsableAPIRenderer, CSVRenderer]

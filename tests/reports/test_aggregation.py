@@ -6,8 +6,8 @@ import datetime
 import pytest
 
 from maturity.models import DomainAnswer, GapTarget, IndicatorValue, Pillar, PublishedScore, Source, Status
-from reports import aggregation, summaries
 from reports.models import AreaStat, GapScore, IndicatorScore, PillarScore, ProgressStat
+from reports.summaries import rules, tables
 from tests.factories import AssessmentFactory, CycleFactory, DomainFactory, ICSFactory, RegionFactory, TrustFactory
 from trusts.models import CareSetting, TrustType
 
@@ -83,7 +83,7 @@ def test_pillar_scores_take_the_means_and_weight_the_overall(world):
     answer(return_, well_led[1], 3)
     answer(return_, safe, 4)
     DomainAnswer.objects.create(assessment=return_, domain=domain(world, pillar="safe_practice"), level=None)
-    summaries.rebuild()
+    tables.rebuild()
     scores = PillarScore.objects.order_by("pillar_position")
     assert list(scores.values_list("pillar_code", flat=True)) == ["overall", "well_led", "safe_practice"]
     assert list(scores.values_list("score", flat=True)) == [3.25, 2.5, 4.0]
@@ -92,7 +92,7 @@ def test_pillar_scores_take_the_means_and_weight_the_overall(world):
 
 def test_an_assessment_without_scores_has_no_rows(world):
     assessment(world, trust(world, "R0A"))
-    summaries.rebuild()
+    tables.rebuild()
     assert not PillarScore.objects.exists()
 
 
@@ -100,7 +100,7 @@ def test_drafts_and_returned_assessments_are_not_counted(world):
     well_led = domain(world)
     for code, status in [("R0A", Status.DRAFT), ("RBV", Status.RETURNED), ("RM3", Status.APPROVED)]:
         answer(assessment(world, trust(world, code), status=status), well_led, 3)
-    summaries.rebuild()
+    tables.rebuild()
     assert set(PillarScore.objects.values_list("org_code", flat=True)) == {"RM3"}
 
 
@@ -108,7 +108,7 @@ def test_published_scores_are_taken_as_published_with_the_overall_unnamed(world)
     return_ = assessment(world, trust(world, "R0A"), status=Status.PUBLISHED, source=Source.PUBLISHED)
     PublishedScore.objects.create(assessment=return_, pillar=Pillar.objects.get(code="well_led"), score=2.75)
     PublishedScore.objects.create(assessment=return_, pillar=None, score=2.5)
-    summaries.rebuild()
+    tables.rebuild()
     scores = dict(PillarScore.objects.values_list("pillar_code", "score"))
     assert scores == {"well_led": 2.75, "overall": 2.5}
     overall = PillarScore.objects.get(pillar_code="overall")
@@ -125,7 +125,7 @@ def test_theme_levels_average_the_domains_of_each_theme(world):
     answer(return_, domain(world, themes=[]), 5)
     for theme in ("epr", "cyber", "workforce"):
         target(world, theme, "domain_level", 3, f"Level 3 on {theme} domains")
-    summaries.rebuild()
+    tables.rebuild()
     levels = dict(GapScore.objects.values_list("theme", "measured"))
     assert levels == {"epr": 3.0, "cyber": 2.0, "workforce": None}
 
@@ -150,7 +150,7 @@ def test_gaps_measure_the_distance_to_each_target(world):
         IndicatorValue.objects.create(assessment=return_, indicator_code=code, number=number, text=text)
     for theme, kind, value, description, code in TARGETS:
         target(world, theme, kind, value, description, code)
-    summaries.rebuild()
+    tables.rebuild()
     gaps = {gap.theme: gap for gap in GapScore.objects.all()}
     assert gaps["epr"].gap == 0.5 and gaps["epr"].met is False
     assert gaps["legacy_it"].gap == 3.0 and gaps["legacy_it"].measured == 8.0
@@ -164,7 +164,7 @@ def test_a_gap_with_nothing_measured_is_empty_not_zero(world):
     assessment(world, trust(world, "R0A"))
     for theme, kind, value, description, code in TARGETS:
         target(world, theme, kind, value, description, code)
-    summaries.rebuild()
+    tables.rebuild()
     assert GapScore.objects.count() == 4
     assert not GapScore.objects.filter(gap__isnull=False).exists()
     assert not GapScore.objects.filter(met__isnull=False).exists()
@@ -189,7 +189,7 @@ def test_one_of_compares_values_as_python_prints_them(world):
     for code, fields, allowed, *_ in cases:
         IndicatorValue.objects.create(assessment=return_, indicator_code=code, **fields)
         target(world, "epr", "indicator_in", allowed, f"Target {code}", code)
-    summaries.rebuild()
+    tables.rebuild()
     gaps = {gap.target_description.removeprefix("Target "): gap for gap in GapScore.objects.all()}
     for code, _, _, met, measured, text in cases:
         gap = gaps[code]
@@ -202,7 +202,7 @@ def test_at_most_and_at_least_need_a_number(world):
     IndicatorValue.objects.create(assessment=return_, indicator_code="epr_in_place", boolean=False)
     target(world, "cyber", "indicator_at_least", 1, "At least one", "dspt_status")
     target(world, "epr", "indicator_at_most", 1, "At most one", "epr_in_place")
-    summaries.rebuild()
+    tables.rebuild()
     rows = set(GapScore.objects.values_list("theme", "measured", "measured_text", "gap", "met"))
     assert rows == {("cyber", None, "Standards Met", None, None), ("epr", None, "False", None, None)}
 
@@ -224,7 +224,7 @@ def test_indicator_values_fall_back_to_the_trusts_latest_published_snapshot(worl
     IndicatorValue.objects.create(
         trust=r0a, indicator_code="spend", is_unknown=True, edition="x", as_of="2024-01-01", source="published"
     )
-    summaries.rebuild()
+    tables.rebuild()
     values = {(row.assessment_id, row.indicator_code): (row.number, row.text) for row in IndicatorScore.objects.all()}
     assert values == {
         (acute.pk, "dspt_status"): (None, "Standards Exceeded"),
@@ -245,7 +245,7 @@ def test_indicator_rows_hold_numbers_and_yes_no_as_numbers_the_rest_as_text(worl
         ("f", {}),
     ]:
         IndicatorValue.objects.create(assessment=return_, indicator_code=code, **fields)
-    summaries.rebuild()
+    tables.rebuild()
     assert dict(IndicatorScore.objects.values_list("indicator_code", "number")) == {
         "a": 1.0,
         "b": 0.0,
@@ -293,7 +293,7 @@ def stat(area_type, area_code, metric_code="well_led"):
 
 
 def test_area_stats_are_plain_statistics_over_provider_assessments(scores):
-    summaries.rebuild()
+    tables.rebuild()
     england = stat("england", "E")
     assert england.n == 5
     assert england.mean == pytest.approx(3.0)
@@ -309,21 +309,21 @@ def test_area_stats_are_plain_statistics_over_provider_assessments(scores):
 
 
 def test_each_area_has_its_own_deciles(scores):
-    summaries.rebuild()
+    tables.rebuild()
     for row in AreaStat.objects.all():
         assert row.deciles[4] == pytest.approx(row.median), (row.area_type, row.area_code, row.metric_code)
         assert row.deciles == sorted(row.deciles)
 
 
 def test_a_trusts_own_figure_is_the_mean_of_its_care_settings(scores):
-    summaries.rebuild()
+    tables.rebuild()
     r0a = stat("trust", "R0A")
     assert r0a.n == 2 and r0a.mean == pytest.approx(2.0)
     assert r0a.area_name == "Trust R0A"
 
 
 def test_peer_groups_are_trust_type_by_care_setting(scores):
-    summaries.rebuild()
+    tables.rebuild()
     acute = stat("peer", "acute|acute")
     assert acute.n == 4 and acute.mean == pytest.approx(3.0)
     assert acute.area_name == "Acute trusts, acute"
@@ -332,7 +332,7 @@ def test_peer_groups_are_trust_type_by_care_setting(scores):
 def test_peer_group_names_read_as_words(world):
     specialist = trust(world, "RBV", trust_type=TrustType.ACUTE_SPECIALIST, settings=[CareSetting.MENTAL_HEALTH])
     answer(assessment(world, specialist, CareSetting.MENTAL_HEALTH), domain(world), 3)
-    summaries.rebuild()
+    tables.rebuild()
     peer = stat("peer", "acute-specialist|mental-health")
     assert peer.area_name == "Acute specialist trusts, mental health"
 
@@ -344,18 +344,16 @@ def test_gap_stats_carry_the_share_meeting_the_target(scores, world):
         for domain_, level in zip(epr, levels, strict=False):
             answer(return_, domain_, level)
     target(world, "epr", "domain_level", 3, "Level 3 on EPR domains")
-    summaries.rebuild()
-    england = stat("england", "E", aggregation.target_code("epr", "Level 3 on EPR domains"))
+    tables.rebuild()
+    england = stat("england", "E", rules.target_code("epr", "Level 3 on EPR domains"))
     assert england.mean == pytest.approx(0.3) and england.share_met == pytest.approx(0.6)
     assert england.measured_median == 3.0
     assert (england.metric_type, england.metric_name, england.metric_position) == ("gap", "Level 3 on EPR domains", 2)
 
 
 def test_gap_metric_codes_are_one_per_target():
-    assert (
-        aggregation.target_code("cyber", "DSPT at Standards Met or better") == "cyber:dspt-at-standards-met-or-better"
-    )
-    assert aggregation.target_code("legacy_it", "At most 5% of devices unsupported") == (
+    assert rules.target_code("cyber", "DSPT at Standards Met or better") == "cyber:dspt-at-standards-met-or-better"
+    assert rules.target_code("legacy_it", "At most 5% of devices unsupported") == (
         "legacy_it:at-most-5-of-devices-unsupported"
     )
 
@@ -373,7 +371,7 @@ def test_progress_counts_each_status_against_the_returns_due(world):
         strict=True,
     ):
         assessment(world, org, setting, status=status)
-    summaries.rebuild()
+    tables.rebuild()
     progress = {(row.area_type, row.area_code): row for row in ProgressStat.objects.all()}
     qop_row = progress[("ics", "QOP")]
     assert [qop_row.expected, qop_row.not_started, qop_row.draft, qop_row.submitted, qop_row.approved] == [

@@ -34,10 +34,10 @@ from maturity.models import (
     Source,
     Status,
 )
-from reports import summaries
 from reports.api.auth import token_or_login_required
 from reports.api.pagination import PageNumberPagination
-from reports.datasets import DATASETS, visible_rows
+from reports.exports.datasets import DATASETS, visible_rows
+from reports.summaries import tables
 from tests.factories import (
     AssessmentFactory,
     CycleFactory,
@@ -136,7 +136,7 @@ def world(db):
         PublishedScore.objects.create(assessment=published, pillar=Pillar.objects.get(code=code), score=2.5)
     PublishedScore.objects.create(assessment=published, pillar=None, score=2.4)
     assessments["r0d published"] = published
-    summaries.rebuild()
+    tables.rebuild()
     users = {
         "lead": lead_of(r0a, user__username="lead-r0a"),
         "reviewer": reviewer_of(qop, user__username="ics-qop"),

@@ -35,7 +35,7 @@ from maturity.models import (
     Source,
     Status,
 )
-from reports import summaries
+from reports.summaries import tables
 from tests.factories import AssessmentFactory, CycleFactory, ICSFactory, RegionFactory, TrustFactory, analyst, lead_of
 from trusts.models import CareSetting
 
@@ -73,7 +73,7 @@ def api_world(db):
         status=Status.PUBLISHED,
     )
     PublishedScore.objects.create(assessment=published, pillar=None, score=2.4)
-    summaries.rebuild()
+    tables.rebuild()
     return SimpleNamespace(
         draft=draft,
         analyst=Token.objects.create(user=analyst()).key,

@@ -1,4 +1,4 @@
-"""Chart builders (reports.charts), the chart include and the front-end wiring for plotly.js."""
+"""Chart builders (reports.dashboards.charts), the chart include and the front-end wiring for plotly.js."""
 
 import io
 import json
@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 
-from reports import charts
+from reports.dashboards import charts
 
 PILLARS = ["Well Led", "Ensure Smart Foundations", "Safe Practice"]
 

@@ -11,7 +11,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from maturity.models import DomainAnswer
-from reports import refresh
+from reports.summaries import refresh
 from tests.factories import analyst
 from tests.reports.test_dashboards import build_world, chart_csv
 

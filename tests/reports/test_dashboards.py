@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from maturity.models import Assessment, DomainAnswer, IndicatorValue, Status
-from reports import refresh, summaries
+from reports.summaries import refresh, tables
 from tests.factories import (
     AssessmentFactory,
     CycleFactory,
@@ -53,7 +53,7 @@ def build_world(trusts_per_ics=6):
     Assessment.objects.create(
         cycle=cycle, ics=qop, region=north, framework=cycle.ics_framework, status=Status.SUBMITTED
     )
-    summaries.rebuild()
+    tables.rebuild()
     return SimpleNamespace(north=north, qop=qop, qyg=qyg, cycle=cycle, trusts=trusts)
 
 

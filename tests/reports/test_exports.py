@@ -32,9 +32,10 @@ from maturity.models import (
     Status,
 )
 from maturity.published import import_published_dma
-from reports import exports, summaries
-from reports.datasets import DATASETS, visible_rows
+from reports.exports import files
+from reports.exports.datasets import DATASETS, visible_rows
 from reports.models import PillarScore
+from reports.summaries import tables
 from tests.factories import (
     AssessmentFactory,
     CycleFactory,
@@ -99,7 +100,7 @@ def csv_body(response) -> bytes:
     assert response.status_code == 200, response.content[:500]
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     body = b"".join(response.streaming_content)
-    assert body.startswith(exports.BOM)
+    assert body.startswith(files.BOM)
     return body
 
 
@@ -117,7 +118,7 @@ def csv_rows(client, user, dataset, **params) -> list[dict]:
 def published():
     load_organisations(FIXTURES / "ods")
     import_published_dma(FIXTURES / "dma" / "dma_2024_2025_results_v2.xlsx", FIXTURES / "dma" / "provider_aliases.csv")
-    summaries.rebuild()
+    tables.rebuild()
     return analyst()
 
 
@@ -285,7 +286,7 @@ def world():
     for code in PILLARS:
         PublishedScore.objects.create(assessment=published, pillar=Pillar.objects.get(code=code), score=2.5)
     PublishedScore.objects.create(assessment=published, pillar=None, score=2.4)
-    summaries.rebuild()
+    tables.rebuild()
     users = {
         "lead": lead_of(trusts["R00"]),
         "reviewer": reviewer_of(qop),
@@ -343,7 +344,7 @@ def test_the_xlsx_has_data_and_about_sheets_with_formulas_neutralised(client, wo
     user = world.users["analyst"]
     response = download(client, user, "indicators", fmt="xlsx", cycle="2026")
     assert response.status_code == 200
-    assert response["Content-Type"] == exports.XLSX_CONTENT_TYPE
+    assert response["Content-Type"] == files.XLSX_CONTENT_TYPE
     assert response["Content-Disposition"] == 'attachment; filename="indicators-2026.xlsx"'
     book = openpyxl.load_workbook(io.BytesIO(response.content))
     assert book.sheetnames == ["Data", "About"]
@@ -377,7 +378,7 @@ def test_the_xlsx_writes_names_neutralised_and_dates_as_dates(client, world):
 
 
 def test_the_xlsx_is_refused_above_excels_row_limit_pointing_to_the_csv(client, world, monkeypatch):
-    monkeypatch.setattr(exports, "XLSX_MAX_ROWS", 3)
+    monkeypatch.setattr(files, "XLSX_MAX_ROWS", 3)
     response = download(client, world.users["analyst"], "pillar-scores", fmt="xlsx")
     assert response.status_code == 400
     assert b"Download the CSV instead" in response.content
@@ -590,9 +591,9 @@ needs_postgres = pytest.mark.skipif(not POSTGRES, reason="the COPY path needs Po
 def test_copy_writes_the_same_bytes_as_the_python_writer(client, world, dataset, monkeypatch):
     chosen = DATASETS[dataset]
     rows = visible_rows(chosen, world.users["analyst"])
-    expected = b"".join(exports._python_chunks(chosen, rows))
+    expected = b"".join(files._python_chunks(chosen, rows))
     # The view must not fall back to Python on PostgreSQL.
-    monkeypatch.setattr(exports, "_python_chunks", lambda *args: pytest.fail("COPY was not used"))
+    monkeypatch.setattr(files, "_python_chunks", lambda *args: pytest.fail("COPY was not used"))
     assert csv_body(download(client, world.users["analyst"], dataset)) == expected
 
 
@@ -609,12 +610,10 @@ def test_a_download_abandoned_half_way_stops_the_copy_and_closes_its_connection(
 
     monkeypatch.setattr(connections, "create_connection", recorded)
     # Tiny chunks and a one-chunk queue, so the COPY is still running when the reader leaves.
-    monkeypatch.setattr(exports, "CHUNK_BYTES", 10)
-    monkeypatch.setattr(exports, "QUEUE_CHUNKS", 1)
-    chunks = exports.csv_chunks(
-        DATASETS["pillar-scores"], visible_rows(DATASETS["pillar-scores"], world.users["admin"])
-    )
-    assert next(chunks) == exports.BOM
+    monkeypatch.setattr(files, "CHUNK_BYTES", 10)
+    monkeypatch.setattr(files, "QUEUE_CHUNKS", 1)
+    chunks = files.csv_chunks(DATASETS["pillar-scores"], visible_rows(DATASETS["pillar-scores"], world.users["admin"]))
+    assert next(chunks) == files.BOM
     assert next(chunks).startswith(b"cycle,region_code")
     assert opened[0].connection is not None  # the COPY's own connection, open while it writes
     chunks.close()

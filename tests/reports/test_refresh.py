@@ -8,9 +8,9 @@ from kombu.exceptions import OperationalError
 
 from maturity import actions, refresh
 from maturity.models import RefreshMark, Status
-from reports import refresh as reports_refresh
-from reports import versions
 from reports.models import SummaryVersion
+from reports.summaries import refresh as reports_refresh
+from reports.summaries import versions
 from tests.factories import AssessmentFactory, TrustFactory, lead_of, reviewer_of
 
 

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from maturity import actions
 from maturity.models import RefreshMark, Status
 from maturity.published import import_published_dma
-from reports import refresh, summaries
 from reports.models import AreaStat, DomainScore, GapScore, IndicatorScore, PillarScore, ProgressStat, RefreshRun
+from reports.summaries import refresh, tables
 from tests.factories import AssessmentFactory, CycleFactory, ICSFactory, TrustFactory, lead_of, reviewer_of
 from trusts.models import CareSetting, TrustType
 from trusts.ods import load_organisations
@@ -23,10 +23,10 @@ SUMMARY_MODELS = (PillarScore, GapScore, IndicatorScore, DomainScore, AreaStat, 
 
 def snapshot():
     """Every summary row, without ids, floats rounded: what a reader would see."""
-    tables = {}
+    snapshot = {}
     for model in SUMMARY_MODELS:
         rows = model.objects.values()
-        tables[model.__name__] = sorted(
+        snapshot[model.__name__] = sorted(
             (
                 tuple(
                     (key, round(value, 9) if isinstance(value, float) else value)
@@ -37,14 +37,14 @@ def snapshot():
             ),
             key=repr,
         )
-    return tables
+    return snapshot
 
 
 @pytest.fixture
 def published(db):
     load_organisations(FIXTURES / "ods")
     import_published_dma(FIXTURES / "dma" / "dma_2024_2025_results_v2.xlsx", FIXTURES / "dma" / "provider_aliases.csv")
-    summaries.rebuild()
+    tables.rebuild()
 
 
 def england(year, metric):
@@ -81,14 +81,14 @@ def test_published_rows_are_labelled_and_icb_returns_kept_apart(published):
 
 def test_a_failed_rebuild_leaves_the_previous_summaries(published, monkeypatch):
     before = snapshot()
-    real_insert = summaries._insert
+    real_insert = tables._insert
 
     def fail_on_gaps(model, frame):
         if model is AreaStat:
             raise RuntimeError("worker killed")
         return real_insert(model, frame)
 
-    monkeypatch.setattr(summaries, "_insert", fail_on_gaps)
+    monkeypatch.setattr(tables, "_insert", fail_on_gaps)
     with pytest.raises(RuntimeError):
         refresh.rebuild()
     assert snapshot() == before
@@ -211,26 +211,26 @@ EDITS = st.lists(
 def test_incremental_refreshes_after_random_edits_equal_a_full_rebuild(small_world, edits):
     assessments, leads, reviewers = small_world
     with transaction.atomic():
-        summaries.rebuild()
+        tables.rebuild()
         for index, edit in edits:
             apply_edit(assessments[index], leads, reviewers, edit)
             for mark_id in RefreshMark.objects.filter(done_at__isnull=True).values_list("pk", flat=True):
                 refresh.process_mark(mark_id)  # the assessment, then its region and England
         incremental = snapshot()
-        summaries.rebuild()
+        tables.rebuild()
         assert incremental == snapshot()
         transaction.set_rollback(True)
 
 
 def test_a_submission_shows_in_its_ics_at_once_and_england_after_the_areas(small_world):
     assessments, leads, reviewers = small_world
-    summaries.rebuild()
+    tables.rebuild()
     first = assessments[0]
     apply_edit(first, leads, reviewers, ("fill", 4, 2))
     apply_edit(first, leads, reviewers, ("submit", 0, 0))
-    summaries.refresh_assessment(first.pk)
+    tables.refresh_assessment(first.pk)
     assert AreaStat.objects.get(area_type="ics", area_code="QOP", metric_code="well_led").mean == 4
     assert not AreaStat.objects.filter(area_type="england", metric_code="well_led").exists()
-    summaries.refresh_areas(2026)
+    tables.refresh_areas(2026)
     assert AreaStat.objects.get(area_type="england", metric_code="well_led").mean == 4
     assert first.__class__.objects.get(pk=first.pk).status == Status.SUBMITTED

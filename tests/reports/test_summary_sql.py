@@ -4,8 +4,9 @@ and the Python side of the gap rules ('one of' lists, printed as Python prints).
 import pytest
 
 from maturity.models import Status
-from reports import summaries, summary_sql
 from reports.models import AreaStat, PillarScore, ProgressStat
+from reports.summaries import sql as summary_sql
+from reports.summaries import tables
 from tests.factories import CycleFactory
 from tests.reports.test_aggregation import answer, assessment, domain, trust, world  # noqa: F401 - the fixture
 from trusts.models import CareSetting
@@ -18,11 +19,11 @@ def test_a_refresh_rewrites_its_trust_ics_and_peer_group_and_nothing_else(world)
     answer(mine, well_led, 2)
     theirs = assessment(world, r0d, CareSetting.COMMUNITY)
     answer(theirs, well_led, 4)
-    summaries.rebuild()
+    tables.rebuild()
     AreaStat.objects.update(n=99)
     answer(assessment(world, r0a, CareSetting.COMMUNITY), well_led, 4)  # not refreshed yet
     mine.answers.filter(domain=well_led).update(level=3)
-    summaries.refresh_assessment(mine.pk)
+    tables.refresh_assessment(mine.pk)
     rewritten = set(AreaStat.objects.exclude(n=99).values_list("area_type", "area_code"))
     assert rewritten == {("trust", "R0A"), ("ics", "QOP"), ("peer", "acute|acute")}
     assert AreaStat.objects.get(area_type="ics", area_code="QOP", metric_code="well_led").mean == 3.0
@@ -35,11 +36,11 @@ def test_a_cycles_rebuild_leaves_the_other_cycles(world):  # noqa: F811
     answer(assessment(world, trust(world, "R0A")), well_led, 2)
     later = CycleFactory(year=2027, trust_framework=world["cycle"].trust_framework)
     answer(assessment({**world, "cycle": later}, trust(world, "R0D")), well_led, 4)
-    summaries.rebuild()
+    tables.rebuild()
     PillarScore.objects.filter(cycle_year=2027).update(score=0)
-    summaries.rebuild([2026])
+    tables.rebuild([2026])
     assert set(PillarScore.objects.filter(cycle_year=2027).values_list("score", flat=True)) == {0}
-    summaries.rebuild([2027])
+    tables.rebuild([2027])
     assert set(PillarScore.objects.filter(cycle_year=2027).values_list("score", flat=True)) == {4.0}
 
 
@@ -49,11 +50,11 @@ def test_progress_of_a_cycle_without_counted_returns_is_the_same_in_every_kind_o
     def progress():
         return sorted(ProgressStat.objects.values_list("area_type", "area_code", "expected", "not_started", "draft"))
 
-    summaries.rebuild()
+    tables.rebuild()
     everything = progress()
-    summaries.rebuild([2026])
+    tables.rebuild([2026])
     assert progress() == everything
-    summaries.refresh_areas(2026)
+    tables.refresh_areas(2026)
     assert progress() == everything
     assert ("ics", "QOP", 2, 1, 1) in everything
 
@@ -85,7 +86,7 @@ def test_both_ways_of_computing_quantiles_agree(world):  # noqa: F811
     for index, level in enumerate([1, 2, 2, 3, 5, 4, 4]):
         org = trust(world, f"R{index:02d}", "QOP" if index % 2 else "QVV")
         answer(assessment(world, org), well_led, level)
-    summaries.rebuild()
+    tables.rebuild()
 
     def stats():
         rows = AreaStat.objects.values_list("area_type", "area_code", "metric_code", "n", "mean", "median", "q1", "q3")
@@ -95,5 +96,5 @@ def test_both_ways_of_computing_quantiles_agree(world):  # noqa: F811
     by_percentile_cont = stats()
     AreaStat.objects.all().delete()
     rows = summary_sql.Filter()
-    summaries._insert(AreaStat, summary_sql.area_stats(rows, rows, summary_sql.AREA_TYPES, set(), "windows"))
+    tables._insert(AreaStat, summary_sql.area_stats(rows, rows, summary_sql.AREA_TYPES, set(), "windows"))
     assert stats() == by_percentile_cont

@@ -14,8 +14,8 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from maturity.models import DomainAnswer, GapTarget, IndicatorValue, Status, TargetKind, Theme
-from reports import summaries
-from reports.datasets import DATASETS
+from reports.exports.datasets import DATASETS
+from reports.summaries import tables
 from tests.factories import (
     AssessmentFactory,
     CycleFactory,
@@ -65,7 +65,7 @@ def world(transactional_db):
         for code, (name, devices, supplier) in table.items():
             trusts[code] = TrustFactory(code=code, name=name, ics=ics)
             entered_return(cycle, trusts[code], devices, supplier, shift=number)
-    summaries.rebuild()
+    tables.rebuild()
     return {
         "lead of a Greater Manchester trust": (lead_of(trusts["RS1"]), {"RS1"}),
         "lead of a Cheshire trust": (lead_of(trusts["RT1"]), set()),

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from reports import refresh
+from reports.summaries import refresh
 
 
 class Command(BaseCommand):

@@ -1,6 +1,7 @@
 """What each dashboard shows. Reads the summary tables only (never answers), in a fixed number of queries whatever
-the number of trusts, and builds charts with reports.charts. The result is cached under the versions of the summary
-parts it reads (reports.versions), so a refresh makes stale exactly the dashboards that read what it rewrote.
+the number of trusts, and builds charts with reports.dashboards.charts. The result is cached under the versions of
+the summary parts it reads (reports.summaries.versions), so a refresh makes stale exactly the dashboards that read
+what it rewrote.
 
 Who sees what is decided once, by the viewer (trusts.permissions.Viewer) that every read here passes to the summary
 tables' `shown_to`: sections receive rows and aggregates already scoped and never re-decide it. The viewer only
@@ -17,8 +18,9 @@ from django.core.cache import cache
 from django.db.models import Q
 
 from maturity.models import Cycle, CycleKind
-from reports import aggregation, charts, versions
+from reports.dashboards import charts
 from reports.models import AreaStat, GapScore, IndicatorScore, PillarScore, ProgressStat
+from reports.summaries import rules, versions
 from trusts.models import ICS, Region, Trust
 from trusts.permissions import MIN_GROUP, viewer_of
 
@@ -132,7 +134,7 @@ def _label(org_name: str, care_setting: str) -> str:
 def _code_token() -> str:
     """A digest of the code and templates that shape a cached dashboard and its HTML, so that a deploy (or a roll
     back) never reads a dashboard cached by other code."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     sources = [
         Path(__file__),
         Path(charts.__file__),
@@ -315,7 +317,7 @@ def _trust(trust, year, cycles, viewer) -> Dashboard:
                     "indicator_name": indicators["target_description"],
                     "value": indicators["measured"],
                     "england_median": [
-                        medians.get(aggregation.target_code(theme, text))
+                        medians.get(rules.target_code(theme, text))
                         for theme, text in zip(indicators["theme"], indicators["target_description"], strict=True)
                     ],
                     "unit": "",

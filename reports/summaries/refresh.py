@@ -1,7 +1,7 @@
 """Carrying out the refresh marks that maturity's actions write: one assessment's summaries at once, its region
 and England a few seconds later in one batch, a whole cycle or everything for bulk imports. Each run is recorded;
-each successful one moves the versions of the parts it rewrote (reports.versions), so exactly the cached pages that
-read them are rebuilt from the new summaries."""
+each successful one moves the versions of the parts it rewrote (reports.summaries.versions), so exactly the cached
+pages that read them are rebuilt from the new summaries."""
 
 import logging
 from contextlib import contextmanager
@@ -10,8 +10,8 @@ from datetime import timedelta
 from django.utils import timezone
 
 from maturity.models import Assessment, RefreshMark
-from reports import summaries, versions
 from reports.models import RefreshRun
+from reports.summaries import tables, versions
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def recorded(kind: str, target: str = "", parts=(versions.EVERYTHING,)):
 
 def refresh_assessment(assessment_id: int) -> int:
     with recorded("assessment", str(assessment_id), parts=_parts_of(assessment_id)) as run:
-        run.rows = summaries.refresh_assessment(assessment_id)
+        run.rows = tables.refresh_assessment(assessment_id)
     return run.rows
 
 
@@ -60,13 +60,13 @@ def _parts_of(assessment_id: int) -> list[str]:
 
 def refresh_areas(year: int) -> int:
     with recorded("areas", str(year), parts=[versions.areas(year), versions.CYCLES]) as run:
-        run.rows = summaries.refresh_areas(year)
+        run.rows = tables.refresh_areas(year)
     return run.rows
 
 
 def rebuild(years=None) -> int:
     with recorded("full" if years is None else "cycle", ",".join(map(str, years or []))) as run:
-        run.rows = summaries.rebuild(years)
+        run.rows = tables.rebuild(years)
     return run.rows
 
 

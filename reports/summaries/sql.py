@@ -5,7 +5,7 @@ One statement serves PostgreSQL and SQLite wherever the two agree; the few place
 list, a date as text, building a JSON array, rounding) are in DIALECTS below, side by side. Values are always bound
 as parameters; only table names (from the models' Meta) and these fragments are formatted into the text.
 
-A statement is a pair (sql, params), run by reports.summaries in its transaction. What selects the assessments,
+A statement is a pair (sql, params), run by reports.summaries.tables in its transaction. What selects the assessments,
 summary rows, areas or cycles is a Filter given by the caller: SQL text with its parameters.
 
 Rows are written in the order the tables depend on each other: assessment rows first (pillar, gap, indicator, domain),
@@ -33,8 +33,8 @@ from maturity.models import (
     TargetKind,
     Theme,
 )
-from reports import aggregation
 from reports.models import AreaStat, DomainScore, GapScore, IndicatorScore, PillarScore, ProgressStat
+from reports.summaries import rules
 from trusts.models import ICS, Region, Trust
 
 THEME_POSITIONS = {theme: position for position, theme in enumerate(Theme.values, start=1)}
@@ -147,7 +147,7 @@ def _rows_cte(name: str, columns: list[tuple[str, str]], rows: list[tuple]) -> t
 
 # --- The counted assessments and what they measured ---------------------------------------------------------------
 
-ORG_COLUMNS = aggregation.ORG_COLUMNS
+ORG_COLUMNS = rules.ORG_COLUMNS
 
 
 def _org_cte(where: Filter) -> tuple[str, list]:
@@ -247,7 +247,7 @@ def pillar_scores(where: Filter) -> tuple[str, list]:
     )
     SELECT {_org_select()}, s.pillar_code, s.pillar_name, s.pillar_position, s.score
     FROM org JOIN scores s ON s.assessment_id = org.assessment_id"""
-    return sql.format(**tables()), [*params, *aggregation.OVERALL, *aggregation.OVERALL]
+    return sql.format(**tables()), [*params, *rules.OVERALL, *rules.OVERALL]
 
 
 def domain_scores(where: Filter) -> tuple[str, list]:
@@ -342,7 +342,7 @@ def gap_target_rows(years=None) -> Targets:
         if is_in:
             allowed_rows += [(pk, number, None) for number in sorted(_number_matches(allowed))]
             allowed_rows += [(pk, None, text) for text in sorted({str(item) for item in allowed})]
-        metrics.add((theme, description, aggregation.target_code(theme, description), THEME_POSITIONS.get(theme)))
+        metrics.add((theme, description, rules.target_code(theme, description), THEME_POSITIONS.get(theme)))
     return Targets(rows, allowed_rows, metrics)
 
 
@@ -422,7 +422,7 @@ def gap_scores(where: Filter, targets: Targets) -> tuple[str, list]:
 
 # --- Area statistics ---------------------------------------------------------------------------------------------
 
-AREA_TYPES = tuple(aggregation.AREA_KEYS)
+AREA_TYPES = tuple(rules.AREA_KEYS)
 # The most telling first: the rows are sorted by these, and abbreviated keys work on the first.
 STAT_GROUP = [
     "metric_code",

@@ -1,5 +1,5 @@
-"""The export page and the CSV / XLSX downloads. Thin: the rows come from reports.datasets (scoped by role), the
-filters from reports.filters (the API's too), the files from reports.exports."""
+"""The export page and the CSV / XLSX downloads. Thin: the rows come from reports.exports.datasets (scoped by role), the
+filters from reports.exports.filters (the API's too), the files from reports.exports.files."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -8,10 +8,17 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from maturity.models import Cycle, Source
-from reports import exports
 from reports.api.auth import token_or_login_required
-from reports.datasets import DATASETS, Dataset, visible_rows
-from reports.filters import CARE_SETTING_CHOICES, PARAMETERS, PILLAR_CHOICES, applied, error_messages, filterset_for
+from reports.exports import files
+from reports.exports.datasets import DATASETS, Dataset, visible_rows
+from reports.exports.filters import (
+    CARE_SETTING_CHOICES,
+    PARAMETERS,
+    PILLAR_CHOICES,
+    applied,
+    error_messages,
+    filterset_for,
+)
 from trusts.models import ICS, Region, TrustType
 
 DEFAULT_DATASET = "pillar-scores"
@@ -121,11 +128,11 @@ def export_file(request, dataset: str, fmt: str):
         return _page(request, dataset=chosen, status=400, errors=error_messages(filterset))
     filters = applied(filterset)
     if fmt == "csv":
-        return exports.csv_response(chosen, filterset.qs, _filename(chosen, filters, "csv"))
+        return files.csv_response(chosen, filterset.qs, _filename(chosen, filters, "csv"))
     try:
-        content = exports.xlsx_bytes(chosen, filterset.qs, filters=filters, user=request.user)
-    except exports.ExportTooLarge as error:
+        content = files.xlsx_bytes(chosen, filterset.qs, filters=filters, user=request.user)
+    except files.ExportTooLarge as error:
         # The page still offers the CSV, which has no row limit.
         count = filterset.qs.count()
         return _page(request, dataset=chosen, status=400, count=count, errors=[("format", str(error))])
-    return exports.xlsx_response(content, _filename(chosen, filters, "xlsx"))
+    return files.xlsx_response(content, _filename(chosen, filters, "xlsx"))

@@ -1,5 +1,5 @@
 """Writing the summary tables: a full rebuild (or some cycles), one assessment with the areas right above it, and the
-region/England areas of a cycle. The statements are in reports.summary_sql: every row is computed and written by the
+region/England areas of a cycle. The statements are in reports.summaries.sql: every row is computed and written by the
 database (INSERT … SELECT), none passes through Python.
 
 Every write here runs in one transaction, so a reader sees the old summaries or the new ones, never half; a worker
@@ -9,8 +9,8 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 
 from maturity.models import Assessment, Cycle
-from reports import summary_sql as sql
 from reports.models import AreaStat, DomainScore, GapScore, IndicatorScore, PillarScore, ProgressStat
+from reports.summaries import sql
 
 ASSESSMENT_MODELS = (PillarScore, GapScore, IndicatorScore, DomainScore)
 

@@ -1,4 +1,4 @@
-"""The export datasets: one registry read by the export pages (reports.export_views) and the REST API alike.
+"""The export datasets: one registry read by the export pages (reports.exports.views) and the REST API alike.
 
 Each dataset is tidy (one row per observation) and names its columns as the public contract does (DESIGN.md section
 4): the column names and their order are a promise to everyone who scripts against the files, so add columns only at

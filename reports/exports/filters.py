@@ -12,7 +12,7 @@ from django import forms
 from django.core.validators import RegexValidator
 
 from maturity.models import Assessment, Pillar, Source
-from reports.datasets import DATASETS, Dataset
+from reports.exports.datasets import DATASETS, Dataset
 from reports.models import DomainScore, GapScore, IndicatorScore, PillarScore
 from trusts.models import CareSetting, TrustType
 
