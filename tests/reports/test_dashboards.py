@@ -233,3 +233,24 @@ def test_a_warm_dashboard_reads_no_summary_table(client, world, url):
     sql = " ".join(query["sql"] for query in captured.captured_queries)
     for table in ("reports_pillarscore", "reports_gapscore", "reports_indicatorscore", "reports_areastat"):
         assert table not in sql
+
+
+def test_every_chart_is_a_valid_plotly_figure(world):
+    """Figures are built as plain dicts (no validation per request); Plotly's own schema checks them here, every
+    chart of every dashboard."""
+    import plotly.graph_objects as go
+
+    from reports.dashboards import sections
+
+    year, cycles = sections.choose_cycle(None)
+    user = world.users["analyst"]
+    dashboards = [
+        sections.area_dashboard(None, year, cycles, user),
+        sections.area_dashboard(world.north, year, cycles, user),
+        sections.ics_dashboard(world.qop, year, cycles, user),
+        sections.trust_dashboard(world.trusts[0], year, cycles, user),
+    ]
+    charts = [chart for handle in dashboards for section in handle.load().sections for chart in section.charts]
+    assert len(charts) > 15
+    for chart in charts:
+        go.Figure(chart.figure)  # raises on any property Plotly does not know or a value of the wrong type
