@@ -76,7 +76,7 @@ def floor_statements():
     script — each INSERT INTO a summary table becomes CREATE TABLE … AS into a new table, with no rows to replace,
     no index, no lock and no Python in between. What the rebuild costs above it is the price of replacing the rows
     atomically in indexed tables."""
-    from reports import summary_sql as sql
+    from reports.summaries import sql
 
     everything = sql.Filter()
     targets = sql.gap_target_rows(None)
@@ -104,9 +104,10 @@ def child_rebuild():
     from django.db import connection, transaction
 
     from maturity.models import COUNTED_STATUSES
-    from reports import summaries, summary_sql
+    from reports.summaries import sql as summary_sql
+    from reports.summaries import tables
 
-    summaries.rebuild()
+    tables.rebuild()
     floors, pillar_floors, rebuilds, rows = [], [], [], 0
     for _ in range(int(os.environ.get("BENCH_REBUILD_REPEATS", REPEATS))):
         with connection.cursor() as cursor:
@@ -124,7 +125,7 @@ def child_rebuild():
         pillar_floors.append(time.perf_counter() - started)
 
         started = time.perf_counter()
-        rows = summaries.rebuild()
+        rows = tables.rebuild()
         rebuilds.append(time.perf_counter() - started)
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + " + ".join(f"(SELECT count(*) FROM bench_floor_{n})" for n in range(FLOOR_TABLES)))
