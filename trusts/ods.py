@@ -11,15 +11,20 @@ location; overrides.csv holds the few curated facts the published files lack, ea
 
 import csv
 import re
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
 from trusts.models import ICS, CareSetting, Region, Trust, TrustType
+
+# The cache key of a token that names the organisations as last loaded (pages key their organisation parts by it).
+ORGANISATIONS_TOKEN = "organisations-token"
 
 REGIONS_FILE = "regions_2023.csv"
 ICBS_FILE = "icbs_2023.csv"
@@ -693,6 +698,8 @@ def load_organisations(directory: Path, *, today: date | None = None) -> LoadSum
         trusts = _upsert(Trust, {t.code: _trust_fields(t, icss.by_code) for t in files.trusts})
         settings_changed = _set_care_settings(files.trusts, trusts.by_code)
         closed = _close_missing_trusts(files, trusts.by_code, today)
+        # Pages cache their organisation parts under this token: a new one once the new organisations are in.
+        transaction.on_commit(lambda: cache.set(ORGANISATIONS_TOKEN, uuid.uuid4().hex, timeout=None))
 
     # A trust whose only change is its care settings is updated too.
     trusts.updated += [code for code in trusts.unchanged if code in settings_changed]

@@ -2,6 +2,10 @@
 who may see them by name) and the dashboard. `?cycle=` picks the dashboard's cycle, and `?chart=<id>&format=csv`
 downloads exactly one chart's data."""
 
+import hashlib
+import uuid
+from pathlib import Path
+
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
 from django.contrib.auth.decorators import login_required
@@ -21,8 +25,19 @@ from reports.dashboards import sections
 from reports.dashboards.charts import chart_csv
 from trusts import permissions
 from trusts.models import ICS, Region, Trust
+from trusts.ods import ORGANISATIONS_TOKEN
 
 ENGLAND = ("England", "/national/")
+
+
+def _pages_token() -> str:
+    """A digest of the templates of the organisation parts, so a deploy never shows a part cached by other code."""
+    templates = Path(__file__).resolve().parents[2] / "templates"
+    paths = sorted([*templates.glob("trusts/_*.html"), *templates.glob("maturity/_trust_published.html")])
+    return hashlib.md5(b"".join(path.read_bytes() for path in paths), usedforsecurity=False).hexdigest()[:8]
+
+
+PAGES_TOKEN = _pages_token()
 
 # plotly.js styles its SVG inline; scripts stay 'self' only.
 charts_allowed = csp_update({"style-src": UNSAFE_INLINE})
@@ -32,24 +47,33 @@ charts_allowed = csp_update({"style-src": UNSAFE_INLINE})
 @charts_allowed
 def national(request):
     permissions.require(request.user, permissions.VIEW, None)
-    icss = ICS.objects.with_trust_counts().order_by("name")
-    regions = Region.objects.prefetch_related(Prefetch("icss", queryset=icss)).order_by("name")
-    openable = _openable_ics_ids(request.user)
-    rows = [
-        {
-            "region": region,
-            "icss": [(ics, ics.pk in openable) for ics in region.icss.all()],
-            "trust_count": sum(ics.open_trust_count for ics in region.icss.all()),
-        }
-        for region in regions
-    ]
-    context = {
-        "rows": rows,
-        "ics_count": sum(len(row["icss"]) for row in rows),
-        "trust_count": sum(row["trust_count"] for row in rows),
-    }
-    return _with_dashboard(
-        request, "pages/national.html", context, lambda y, c: sections.area_dashboard(None, y, c, request.user)
+
+    def organisation():
+        icss = ICS.objects.with_trust_counts().order_by("name")
+        regions = Region.objects.prefetch_related(Prefetch("icss", queryset=icss)).order_by("name")
+        openable = _openable_ics_ids(request.user)
+        rows = [
+            {
+                "region": region,
+                "icss": [(ics, ics.pk in openable) for ics in region.icss.all()],
+                "trust_count": sum(ics.open_trust_count for ics in region.icss.all()),
+            }
+            for region in regions
+        ]
+        return _fragment(
+            "trusts/_national_regions.html",
+            {"rows": rows},
+            region_count=len(rows),
+            ics_count=sum(len(row["icss"]) for row in rows),
+            trust_count=sum(row["trust_count"] for row in rows),
+        )
+
+    return _page(
+        request,
+        "pages/national.html",
+        {},
+        organisation,
+        lambda y, c: sections.area_dashboard(None, y, c, request.user),
     )
 
 
@@ -58,21 +82,32 @@ def national(request):
 def region(request, code):
     region = get_object_or_404(Region, code=code.upper())
     permissions.require(request.user, permissions.VIEW, region)
-    icss = ICS.objects.in_region(region).with_trust_counts().order_by("name")
-    openable = _openable_ics_ids(request.user)
-    type_counts = (
-        Trust.objects.open().in_region(region).values("trust_type").annotate(n=Count("pk")).order_by("trust_type")
-    )
-    labels = dict(Trust._meta.get_field("trust_type").choices)
-    context = {
-        "region": region,
-        "icss": [(ics, ics.pk in openable) for ics in icss],
-        "trust_count": sum(ics.open_trust_count for ics in icss),
-        "type_counts": [(labels[row["trust_type"]], row["n"]) for row in type_counts],
-        "breadcrumbs": [ENGLAND],
-    }
-    return _with_dashboard(
-        request, "pages/region.html", context, lambda y, c: sections.area_dashboard(region, y, c, request.user)
+
+    def organisation():
+        icss = list(ICS.objects.in_region(region).with_trust_counts().order_by("name"))
+        openable = _openable_ics_ids(request.user)
+        type_counts = (
+            Trust.objects.open().in_region(region).values("trust_type").annotate(n=Count("pk")).order_by("trust_type")
+        )
+        labels = dict(Trust._meta.get_field("trust_type").choices)
+        context = {
+            "region": region,
+            "icss": [(ics, ics.pk in openable) for ics in icss],
+            "type_counts": [(labels[row["trust_type"]], row["n"]) for row in type_counts],
+        }
+        return _fragment(
+            "trusts/_region_tables.html",
+            context,
+            ics_count=len(icss),
+            trust_count=sum(ics.open_trust_count for ics in icss),
+        )
+
+    return _page(
+        request,
+        "pages/region.html",
+        {"region": region, "breadcrumbs": [ENGLAND]},
+        organisation,
+        lambda y, c: sections.area_dashboard(region, y, c, request.user),
     )
 
 
@@ -82,16 +117,22 @@ def ics(request, code, template="pages/ics.html"):
     """The ICS page; with the board-pack template (pages/ics_print.html), the dashboard laid out for A4."""
     ics = get_object_or_404(ICS.objects.select_related("region"), code=code.upper())
     permissions.require(request.user, permissions.VIEW, ics)
-    trusts = Trust.objects.in_ics(ics).prefetch_related("care_settings").order_by("name")
-    openable = set(Trust.objects.in_ics(ics).visible_to(request.user).values_list("pk", flat=True))
+
+    def organisation():
+        trusts = Trust.objects.in_ics(ics).prefetch_related("care_settings").order_by("name")
+        openable = set(Trust.objects.in_ics(ics).visible_to(request.user).values_list("pk", flat=True))
+        context = {
+            "trusts": [(trust, trust.pk in openable) for trust in trusts],
+            "located_elsewhere": Trust.objects.open()
+            .filter(geographic_ics=ics)
+            .exclude(ics=ics)
+            .select_related("ics")
+            .order_by("name"),
+        }
+        return _fragment("trusts/_ics_members.html", context)
+
     context = {
         "ics": ics,
-        "trusts": [(trust, trust.pk in openable) for trust in trusts],
-        "located_elsewhere": Trust.objects.open()
-        .filter(geographic_ics=ics)
-        .exclude(ics=ics)
-        .select_related("ics")
-        .order_by("name"),
         "breadcrumbs": [ENGLAND, (ics.region.name, reverse("region", args=[ics.region.code]))],
         "own_assessments": [],
         "awaiting_review": None,
@@ -103,7 +144,7 @@ def ics(request, code, template="pages/ics.html"):
         context["awaiting_review"] = (
             Assessment.objects.for_trusts().recorded_in_ics(ics).awaiting_review().filter(cycle__in=cycles).count()
         )
-    return _with_dashboard(request, template, context, lambda y, c: sections.ics_dashboard(ics, y, c, request.user))
+    return _page(request, template, context, organisation, lambda y, c: sections.ics_dashboard(ics, y, c, request.user))
 
 
 @login_required
@@ -115,6 +156,14 @@ def trust(request, code):
     )
     permissions.require(request.user, permissions.VIEW, trust)
     region = trust.ics.region
+
+    def organisation():
+        context = {
+            "published": published_results_for_trust(trust),
+            "published_indicators": published_indicators_for_trust(trust),
+        }
+        return _fragment("maturity/_trust_published.html", context)
+
     context = {
         "trust": trust,
         "can_view_ics": permissions.can(request.user, permissions.VIEW, trust.ics),
@@ -124,11 +173,13 @@ def trust(request, code):
             (trust.ics.short_name, reverse("ics", args=[trust.ics.code])),
         ],
         "assessment_rows": _assessment_rows(request.user, trust),
-        "published": published_results_for_trust(trust),
-        "published_indicators": published_indicators_for_trust(trust),
     }
-    return _with_dashboard(
-        request, "pages/trust.html", context, lambda y, c: sections.trust_dashboard(trust, y, c, request.user)
+    return _page(
+        request,
+        "pages/trust.html",
+        context,
+        organisation,
+        lambda y, c: sections.trust_dashboard(trust, y, c, request.user),
     )
 
 
@@ -160,26 +211,66 @@ def _assessment_rows(user, trust) -> list[dict]:
     ]
 
 
-def _with_dashboard(request, template: str, context: dict, build):
-    """The page with its dashboard for the cycle in `?cycle=` (build(year, cycles) gives it, cached), or one chart's
-    CSV. The dashboard's HTML is cached under the dashboard's own key, so a warm page loads neither the dashboard
-    nor any summary: it renders only its organisation part."""
+def _fragment(template: str, context: dict, **facts) -> dict:
+    """A cached part of a page: its HTML and the few figures the page shows elsewhere (counts in the lede)."""
+    return {"html": render_to_string(template, context), **facts}
+
+
+def _organisation_token() -> str:
+    """Names the organisations as last loaded: `load_organisations` sets a new one, and a token the cache lost is
+    replaced by a new random one, never an earlier value, so cached organisation parts are never stale."""
+    token = cache.get(ORGANISATIONS_TOKEN)
+    if token is None:
+        cache.add(ORGANISATIONS_TOKEN, uuid.uuid4().hex, timeout=None)
+        token = cache.get(ORGANISATIONS_TOKEN)
+    return token
+
+
+def _page(request, template: str, context: dict, organisation, build):
+    """The page: `context` (rendered on every request: what a person's action changes, such as assessment states),
+    the organisation part that organisation() renders (reference data, published results), and the dashboard for
+    the cycle in `?cycle=` that build(year, cycles) gives; or one chart's CSV.
+
+    The organisation part and the dashboard's HTML are cached under the dashboard's key (the versions of the
+    summary parts it reads, the viewer's scope, the code), the organisation part also under the organisations'
+    token: a warm page renders only its header and its live part, whatever the number of trusts."""
     year, cycles = sections.choose_cycle(request.GET.get("cycle"))
     handle = build(year, cycles)
     if request.GET.get("format") == "csv":
         return _chart_csv(request, handle.load())
     print_layout = template.endswith("_print.html")
-    key = f"{handle.key}:html:{'print' if print_layout else 'page'}" if handle.key else None
-    html = cache.get(key) if key else None
-    if html is None:
-        dashboard = handle.load()
-        html = render_to_string(
-            "reports/_dashboard.html",
-            {"dashboard": dashboard, "sections": _sections(dashboard), "open_tables": print_layout},
+    dashboard_html = _cached(
+        f"{handle.key}:html:{'print' if print_layout else 'page'}" if handle.key else None,
+        lambda: _dashboard_html(handle.load(), print_layout),
+    )
+    organisation_part = (
+        {}
+        if print_layout
+        else _cached(
+            f"{handle.key}:organisation:{_organisation_token()}:{PAGES_TOKEN}" if handle.key else None, organisation
         )
+    )
+    return render(
+        request,
+        template,
+        {**context, "year": year, "dashboard_html": mark_safe(dashboard_html), "organisation": organisation_part},
+    )
+
+
+def _cached(key: str | None, build):
+    value = cache.get(key) if key else None
+    if value is None:
+        value = build()
         if key:
-            cache.set(key, html, sections.CACHE_SECONDS)
-    return render(request, template, {**context, "year": year, "dashboard_html": mark_safe(html)})
+            cache.set(key, value, sections.CACHE_SECONDS)
+    return value
+
+
+def _dashboard_html(dashboard: sections.Dashboard, print_layout: bool) -> str:
+    return render_to_string(
+        "reports/_dashboard.html",
+        {"dashboard": dashboard, "sections": _sections(dashboard), "open_tables": print_layout},
+    )
 
 
 def _sections(dashboard: sections.Dashboard):

@@ -254,3 +254,16 @@ def test_every_chart_is_a_valid_plotly_figure(world):
     assert len(charts) > 15
     for chart in charts:
         go.Figure(chart.figure)  # raises on any property Plotly does not know or a value of the wrong type
+
+
+def test_the_organisation_part_is_cached_until_the_organisations_are_loaded_again(client, world):
+    from django.core.cache import cache
+
+    from trusts.models import Trust
+    from trusts.ods import ORGANISATIONS_TOKEN
+
+    assert "Trust 00" in page(client, world, "analyst", "/ics/QOP/").content.decode()
+    Trust.objects.filter(code="R00").update(name="Trust Zero")
+    assert "Trust Zero" not in page(client, world, "analyst", "/ics/QOP/").content.decode()
+    cache.set(ORGANISATIONS_TOKEN, "a new load", timeout=None)  # what load_organisations does once committed
+    assert "Trust Zero" in page(client, world, "analyst", "/ics/QOP/").content.decode()

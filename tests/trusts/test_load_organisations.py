@@ -473,3 +473,15 @@ def test_the_command_fails_with_the_file_and_line_on_bad_input(ods_copy):
         call_command("load_organisations", directory=ods_copy)
     assert error.value.returncode == 1
     assert Region.objects.count() == 0
+
+
+def test_loading_gives_the_organisations_a_new_token_once_committed(db, django_capture_on_commit_callbacks):
+    """Pages cache their organisation parts under this token (config.pages): a load makes them all stale."""
+    from django.core.cache import cache
+
+    from trusts.ods import ORGANISATIONS_TOKEN
+
+    cache.set(ORGANISATIONS_TOKEN, "before", timeout=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        load_organisations(ODS_DIR)
+    assert cache.get(ORGANISATIONS_TOKEN) not in (None, "before")
