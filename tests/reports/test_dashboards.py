@@ -265,5 +265,5 @@ def test_the_organisation_part_is_cached_until_the_organisations_are_loaded_agai
     assert "Trust 00" in page(client, world, "analyst", "/ics/QOP/").content.decode()
     Trust.objects.filter(code="R00").update(name="Trust Zero")
     assert "Trust Zero" not in page(client, world, "analyst", "/ics/QOP/").content.decode()
-    cache.set(ORGANISATIONS_TOKEN, "a new load", timeout=None)  # what load_organisations does once committed
+    cache.set(ORGANISATIONS_TOKEN, "a-new-load", timeout=None)  # what load_organisations does once committed
     assert "Trust Zero" in page(client, world, "analyst", "/ics/QOP/").content.decode()
