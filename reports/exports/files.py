@@ -18,6 +18,7 @@ import datetime
 import io
 import queue
 import threading
+import zlib
 from collections.abc import Iterator
 
 from django.core.exceptions import EmptyResultSet
@@ -26,6 +27,7 @@ from django.db.backends.postgresql.psycopg_any import is_psycopg3
 from django.db.models import QuerySet
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -61,10 +63,25 @@ def neutralise(text: str) -> str:
 # --- CSV ---------------------------------------------------------------------------------------------------------
 
 
-def csv_response(dataset: Dataset, queryset: QuerySet, filename: str) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(csv_chunks(dataset, queryset), content_type="text/csv; charset=utf-8")
+def csv_response(dataset: Dataset, queryset: QuerySet, filename: str, *, gzip: bool = False) -> StreamingHttpResponse:
+    """The streamed CSV; gzipped here, at the fastest level, when the client accepts it. (GZipMiddleware's level 6
+    took a third off the export's speed; a CSV of figures loses little by level 1, and holds no secret for BREACH
+    to guess, so it needs none of the middleware's padding.)"""
+    chunks = csv_chunks(dataset, queryset)
+    response = StreamingHttpResponse(_gzipped(chunks) if gzip else chunks, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    if gzip:
+        response["Content-Encoding"] = "gzip"  # so the middleware leaves it alone
+    patch_vary_headers(response, ["Accept-Encoding"])
     return response
+
+
+def _gzipped(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    compressor = zlib.compressobj(level=1, wbits=16 + zlib.MAX_WBITS)  # 16+: a gzip header and trailer
+    for chunk in chunks:
+        if compressed := compressor.compress(chunk):
+            yield compressed
+    yield compressor.flush()
 
 
 def csv_chunks(dataset: Dataset, queryset: QuerySet) -> Iterator[bytes]:

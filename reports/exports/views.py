@@ -128,7 +128,8 @@ def export_file(request, dataset: str, fmt: str):
         return _page(request, dataset=chosen, status=400, errors=error_messages(filterset))
     filters = applied(filterset)
     if fmt == "csv":
-        return files.csv_response(chosen, filterset.qs, _filename(chosen, filters, "csv"))
+        accepts_gzip = "gzip" in request.headers.get("Accept-Encoding", "")
+        return files.csv_response(chosen, filterset.qs, _filename(chosen, filters, "csv"), gzip=accepts_gzip)
     try:
         content = files.xlsx_bytes(chosen, filterset.qs, filters=filters, user=request.user)
     except files.ExportTooLarge as error:

@@ -633,3 +633,13 @@ def test_scripts_download_exports_with_an_api_token(client, db):
     refused = client.get("/exports/pillar-scores.csv", headers={"authorization": "Token not-a-real-token"})
     assert refused.status_code == 401
     assert refused.json()["error"]["code"] == "authentication_failed"
+
+
+def test_a_client_that_accepts_gzip_gets_the_same_csv_compressed(client, world):
+    import gzip
+
+    plain = csv_body(download(client, world.users["analyst"], "pillar-scores"))
+    response = client.get("/exports/pillar-scores.csv", HTTP_ACCEPT_ENCODING="gzip, deflate")
+    assert response["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in response["Vary"]
+    assert gzip.decompress(b"".join(response.streaming_content)) == plain
