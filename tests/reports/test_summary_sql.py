@@ -98,3 +98,29 @@ def test_both_ways_of_computing_quantiles_agree(world):  # noqa: F811
     rows = summary_sql.Filter()
     tables._insert(AreaStat, summary_sql.area_stats(rows, rows, summary_sql.AREA_TYPES, set(), "windows"))
     assert stats() == by_percentile_cont
+
+
+def _indexes():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename LIKE 'reports_%%' ORDER BY 1")
+        return cursor.fetchall()
+
+
+def test_a_full_rebuild_leaves_every_index_as_it_was_even_when_it_fails(world, monkeypatch):  # noqa: F811
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the indexes are dropped and built again only on PostgreSQL")
+    before = _indexes()
+    tables.rebuild()
+    assert _indexes() == before
+
+    def fail(model, statement):
+        raise RuntimeError("worker killed")
+
+    monkeypatch.setattr(tables, "_insert", fail)
+    with pytest.raises(RuntimeError):
+        tables.rebuild()
+    assert _indexes() == before
