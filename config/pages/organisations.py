@@ -258,12 +258,7 @@ def _page(request, template: str, context: dict, organisation, build):
 
 
 def _cached(key: str | None, build):
-    value = cache.get(key) if key else None
-    if value is None:
-        value = build()
-        if key:
-            cache.set(key, value, sections.CACHE_SECONDS)
-    return value
+    return cache.get_or_set(key, build, sections.CACHE_SECONDS) if key else build()
 
 
 def _dashboard_html(dashboard: sections.Dashboard, print_layout: bool) -> str:

@@ -153,12 +153,7 @@ def _full_key(key: str, parts) -> str:
 def cached(key: str, parts, build):
     """What build() makes, under `key`, built at most once per version of the summary parts it reads (and of the
     code)."""
-    full_key = _full_key(key, parts)
-    value = cache.get(full_key)
-    if value is None:
-        value = build()
-        cache.set(full_key, value, CACHE_SECONDS)
-    return value
+    return cache.get_or_set(_full_key(key, parts), build, CACHE_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -173,11 +168,7 @@ class CachedDashboard:
     def load(self) -> Dashboard:
         if self.key is None:
             return self.build()
-        value = cache.get(self.key)
-        if value is None:
-            value = self.build()
-            cache.set(self.key, value, CACHE_SECONDS)
-        return value
+        return cache.get_or_set(self.key, self.build, CACHE_SECONDS)
 
 
 def _cached_dashboard(key: str, parts, build) -> CachedDashboard:
