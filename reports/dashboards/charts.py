@@ -499,6 +499,22 @@ def trend(
     return Chart(id, title, description, _figure(data, layout), _floats(table, [str(y) for y in years]))
 
 
+MET_OR_NOT = "met or not"
+
+
+def _gap_title(unit: str | None) -> str:
+    """The gap's axis and column title, with its unit: a level gap and a percentage-point gap never share one."""
+    if unit is None:
+        return "Gap to target"
+    if unit == MET_OR_NOT:
+        return "Target met or not"
+    return f"Gap to target ({unit})"
+
+
+def _yes_no(value) -> str | None:
+    return None if _is_missing(value) else ("Yes" if value else "No")
+
+
 def gaps(
     id: str,
     df: pd.DataFrame,
@@ -506,16 +522,28 @@ def gaps(
     title: str = "Gaps to target",
     description: str = "How far each theme is from its target this cycle; 0 means the target is met.",
     category_title: str = "Theme",
+    description_title: str = "Target",
+    unit: str | None = None,
 ) -> Chart:
-    """Columns: theme_name (a row: a theme, or an organisation), description (the target in words), measured,
-    target, gap (0 when the target is met)."""
-    columns = [category_title, "Target", "Measured", "Target value", "Gap to target"]
+    """Columns: theme_name (a row: a theme, a target, or an organisation), description (shown under
+    `description_title`), measured, target, gap (0 when the target is met); optionally met (True/False, shown as
+    Yes/No) and england_share_met (the share of England's returns meeting the target, as a percentage).
+
+    Every row is in one `unit` ("levels", "percentage points"…), named on the axis and in the gap's column, so gaps
+    in different units are never drawn on one axis: give each unit its own chart. MET_OR_NOT is for targets that
+    are met or not (one of a list of values): the axis then reads Met / Not met rather than a size."""
+    gap_title = _gap_title(unit)
+    columns = [category_title, description_title, "Measured", "Target value"]
+    columns.append("Target met" if unit == MET_OR_NOT else gap_title)
     if _is_blank(df):
         return _empty(id, title, description, columns)
 
     themes = _values(df["theme_name"])
     gap_values = _values(df["gap"])
-    labels = [MISSING_TEXT if g is None else ("Target met" if g <= 0 else f"{g:.2f}") for g in gap_values]
+    if unit == MET_OR_NOT:
+        labels = [MISSING_TEXT if g is None else ("Target met" if g <= 0 else "Not met") for g in gap_values]
+    else:
+        labels = [MISSING_TEXT if g is None else ("Target met" if g <= 0 else f"{g:.2f}") for g in gap_values]
     customdata = [
         [str(target_text), _text_or_number(measured), _text_or_number(target)]
         for target_text, measured, target in zip(df["description"], df["measured"], df["target"], strict=True)
@@ -523,7 +551,7 @@ def gaps(
     data = [
         {
             "type": "bar",
-            "name": "Gap to target",
+            "name": gap_title,
             "x": gap_values,
             "y": themes,
             "orientation": "h",
@@ -534,24 +562,162 @@ def gaps(
             "cliponaxis": False,
             "customdata": customdata,
             "hovertemplate": (
-                "%{y}<br>Target: %{customdata[0]}<br>Measured: %{customdata[1]}<br>Target value: %{customdata[2]}"
-                "<br>Gap: %{text}<extra></extra>"
+                f"%{{y}}<br>{description_title}: %{{customdata[0]}}<br>Measured: %{{customdata[1]}}"
+                "<br>Target value: %{customdata[2]}<br>Gap: %{text}<extra></extra>"
             ),
         }
     ]
+    if unit == MET_OR_NOT:
+        xaxis = _axis(gap_title, range=[0, 1.3], tickmode="array", tickvals=[0, 1], ticktext=["Met", "Not met"])
+    else:
+        within = f"{unit}; 0 = target met" if unit else "0 = target met"
+        xaxis = _axis(f"Gap to target ({within})", rangemode="tozero")
     layout = _layout(
         height=_rows_height(len(themes), per_row=48),
         legend=False,
-        xaxis=_axis("Gap to target (0 = target met)", rangemode="tozero"),
+        xaxis=xaxis,
         yaxis=_category_axis(category_title),
+    )
+    table = {
+        category_title: themes,
+        description_title: _values(df["description"]),
+        "Measured": _values(df["measured"]),
+        "Target value": _values(df["target"]),
+    }
+    if unit == MET_OR_NOT:
+        # The gap of such a target is only 0 or 1: the table says it in words.
+        met = _values(df["met"]) if "met" in df.columns else [None if g is None else g <= 0 for g in gap_values]
+        table["Target met"] = [_yes_no(value) for value in met]
+    else:
+        table[gap_title] = gap_values
+        if "met" in df.columns:
+            table["Target met"] = [_yes_no(value) for value in _values(df["met"])]
+    if _has(df, "england_share_met"):
+        table["England: share of returns meeting it (%)"] = _values(df["england_share_met"])
+    return Chart(id, title, description, _figure(data, layout), pd.DataFrame(table))
+
+
+def gap_targets(
+    id: str,
+    df: pd.DataFrame,
+    *,
+    counted: str = "trusts",
+    title: str = "Share meeting each target",
+    description: str = "For each target, the share meeting it and, of those missing it, the mean gap in its unit.",
+) -> Chart:
+    """Columns: target (its name), goal (the target value in words), unit (the gap's unit, or MET_OR_NOT),
+    with_value, meeting, missing (counts of `counted`: "trusts", or "returns" where only aggregates over returns
+    may be shown), share_meeting (a percentage) and mean_gap (the mean, over those missing it, of their gap: for
+    trusts each trust's largest; empty for targets met or not).
+
+    The chart draws only the shares, one unit (%) for every target whatever the unit of its gap; the gaps, each in
+    its own unit, are in the table and in each target's own chart."""
+    noun = counted.capitalize()
+    share_title = f"Share of {counted} meeting it (%)"
+    columns = [
+        "Target",
+        "Target value",
+        "Unit of the gap",
+        f"{noun} with a value",
+        f"{noun} meeting it",
+        share_title,
+        f"{noun} missing it",
+        f"Mean gap of {counted} missing it",
+    ]
+    if _is_blank(df):
+        return _empty(id, title, description, columns)
+
+    targets = _values(df["target"])
+    shares = _values(df["share_meeting"])
+    meeting, with_value = _values(df["meeting"]), _values(df["with_value"])
+    data = [
+        {
+            "type": "bar",
+            "name": share_title,
+            "x": shares,
+            "y": targets,
+            "orientation": "h",
+            "marker": {"color": NHS_BLUE},
+            "width": 0.6,
+            "text": [f"{m} of {n}" for m, n in zip(meeting, with_value, strict=True)],
+            "textposition": "outside",
+            "cliponaxis": False,
+            "hovertemplate": f"%{{y}}<br>{share_title}: %{{x:.0f}}<br>%{{text}} {counted}<extra></extra>",
+        }
+    ]
+    layout = _layout(
+        height=_rows_height(len(targets), per_row=48),
+        legend=False,
+        xaxis=_axis(share_title, range=[0, 110], tickmode="array", tickvals=[0, 25, 50, 75, 100]),
+        yaxis=_category_axis("Target"),
     )
     table = pd.DataFrame(
         {
-            category_title: themes,
-            "Target": _values(df["description"]),
+            "Target": targets,
+            "Target value": _values(df["goal"]),
+            "Unit of the gap": ["none: met or not" if u == MET_OR_NOT else u for u in _values(df["unit"])],
+            f"{noun} with a value": pd.array(with_value, dtype="Int64"),
+            f"{noun} meeting it": pd.array(meeting, dtype="Int64"),
+            share_title: shares,
+            f"{noun} missing it": pd.array(_values(df["missing"]), dtype="Int64"),
+            f"Mean gap of {counted} missing it": _values(df["mean_gap"]),
+        }
+    )
+    return Chart(id, title, description, _figure(data, layout), table)
+
+
+def gap_below(
+    id: str,
+    df: pd.DataFrame,
+    *,
+    unit: str,
+    title: str = "Trusts below target",
+    description: str = "Each trust that misses this target, and by how much: its largest gap over its care settings.",
+) -> Chart:
+    """Columns: org_name, ods_code, settings (the care settings below target, in words), measured (the worst
+    return's), goal (the target value in words), gap (the trust's largest gap, in `unit`; for a target met or
+    not, MET_OR_NOT, the number of its care settings missing it). Largest gap first, then by name."""
+    size_title = "Care settings missing it" if unit == MET_OR_NOT else f"Largest gap to target ({unit})"
+    columns = ["Trust", "ODS code", "Care settings below target", "Measured", "Target value", size_title]
+    if _is_blank(df):
+        return _empty(id, title, description, columns)
+
+    df = df.sort_values(["gap", "org_name"], ascending=[False, True], kind="stable")
+    names, sizes = _values(df["org_name"]), _values(df["gap"])
+    data = [
+        {
+            "type": "bar",
+            "name": size_title,
+            "x": sizes,
+            "y": names,
+            "orientation": "h",
+            "marker": {"color": NHS_BLUE},
+            "width": 0.6,
+            "text": [_text_or_number(size) for size in sizes],
+            "textposition": "outside",
+            "cliponaxis": False,
+            "customdata": [[str(s), _text_or_number(m)] for s, m in zip(df["settings"], df["measured"], strict=True)],
+            "hovertemplate": (
+                f"%{{y}}<br>Below target: %{{customdata[0]}}<br>Measured: %{{customdata[1]}}<br>{size_title}: %{{x}}"
+                "<extra></extra>"
+            ),
+        }
+    ]
+    extra = {"tickformat": "d", "dtick": 1} if unit == MET_OR_NOT else {}
+    layout = _layout(
+        height=_rows_height(len(names), per_row=40),
+        legend=False,
+        xaxis=_axis(size_title, rangemode="tozero", **extra),
+        yaxis=_category_axis("Trust"),
+    )
+    table = pd.DataFrame(
+        {
+            "Trust": names,
+            "ODS code": _values(df["ods_code"]),
+            "Care settings below target": _values(df["settings"]),
             "Measured": _values(df["measured"]),
-            "Target value": _values(df["target"]),
-            "Gap to target": gap_values,
+            "Target value": _values(df["goal"]),
+            size_title: pd.array(sizes, dtype="Int64") if unit == MET_OR_NOT else sizes,
         }
     )
     return Chart(id, title, description, _figure(data, layout), table)

@@ -12,12 +12,13 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 from django.core.cache import cache
 from django.db.models import Q
 
-from maturity.models import Cycle, CycleKind
+from maturity.models import Cycle, CycleKind, GapTarget, Indicator, IndicatorType, TargetKind, Theme
 from reports.dashboards import charts
 from reports.models import AreaStat, GapScore, IndicatorScore, PillarScore, ProgressStat
 from reports.summaries import rules, versions
@@ -285,47 +286,85 @@ def _trust(trust, year, cycles, viewer) -> Dashboard:
     trend.notes.append("2024 and 2025 are NHS England's published results; later cycles use this service's framework.")
     dashboard.sections.append(trend)
 
-    gaps = _frame(
-        GapScore.objects.in_cycle(year).for_org(trust.code).providers().shown_to(viewer),
-        ["care_setting", "theme", "theme_name", "target_description", "measured", "target", "gap"],
-    )
-    gap_section = Section("Gaps to target", "How far each care setting is from the cycle's targets: 0 means met.")
-    england_measured = visible[(visible["area_type"] == "england") & (visible["metric_type"] == "gap")]
-    for setting, rows in gaps.groupby("care_setting", sort=False):
-        frame = rows.rename(columns={"target_description": "description"})
-        gap_section.charts.append(
+    dashboard.sections.append(_trust_gap_section(trust, year, viewer))
+    return dashboard
+
+
+def _trust_gap_section(trust, year, viewer) -> Section:
+    """The trust's gap to each of the cycle's targets, care setting by care setting: one chart per unit of gap
+    (levels, percentage points, met or not), never two units on one axis; and its indicators against England."""
+    section = Section("Gaps to target", "How far each care setting is from the cycle's targets: 0 means met.")
+    targets = _targets(year)
+    gaps = _gap_rows(GapScore.objects.in_cycle(year).for_org(trust.code).providers().shown_to(viewer), targets)
+    if gaps.empty:
+        section.notes.append("No gap targets are set for this cycle.")
+        return section
+    england = _frame(
+        AreaStat.objects.in_cycle(year).filter(area_type="england", metric_type="gap").shown_to(viewer),
+        ["metric_code", "share_met", "measured_median"],
+    ).set_index("metric_code")
+    order = {code: position for position, code in enumerate(targets)}
+    several = gaps["care_setting"].nunique() > 1
+    gaps = gaps.assign(
+        position=gaps["target_code"].map(order),
+        unit=gaps["target_code"].map(lambda code: targets[code].unit),
+        goal=gaps["target_code"].map(lambda code: targets[code].goal),
+        label=[
+            f"{targets[code].name} – {_setting_name(setting)}" if several else targets[code].name
+            for code, setting in zip(gaps["target_code"], gaps["care_setting"], strict=True)
+        ],
+        england_share_met=gaps["target_code"].map(england["share_met"] * 100),
+    ).sort_values(["position", "care_setting"])
+    units = [unit for unit in UNIT_ORDER if unit in set(gaps["unit"])]
+    units += sorted(set(gaps["unit"]) - set(units))
+    for unit in units:
+        rows = gaps[gaps["unit"] == unit]
+        section.charts.append(
             charts.gaps(
-                f"gaps-{setting}",
-                frame[["theme_name", "description", "measured", "target", "gap"]],
-                title=f"{_label(trust.name, setting)}: gaps to target",
+                f"gaps-{unit.replace(' ', '-')}",
+                pd.DataFrame(
+                    {
+                        "theme_name": rows["label"],
+                        "description": rows["theme"].map(dict(Theme.choices)),
+                        "measured": rows["measured"],
+                        "target": rows["goal"],
+                        "gap": rows["gap"],
+                        "met": rows["met"],
+                        "england_share_met": rows["england_share_met"],
+                    }
+                ),
+                title=f"{trust.name}: "
+                + ("targets met or not" if unit == charts.MET_OR_NOT else f"gaps to target in {unit}"),
+                description="Each target the trust is measured on, for each care setting; 0 means the target is met."
+                if unit != charts.MET_OR_NOT
+                else "Targets that are met or not, such as a status: what each care setting reported.",
+                category_title="Target",
+                description_title="Theme",
+                unit=unit,
             )
         )
-        indicators = rows[rows["measured"].notna() & ~rows["target_description"].str.startswith("Level")]
-        if not indicators.empty:
-            medians = dict(zip(england_measured["metric_code"], england_measured["measured_median"], strict=True))
-            frame = pd.DataFrame(
-                {
-                    "indicator_name": indicators["target_description"],
-                    "value": indicators["measured"],
-                    "england_median": [
-                        medians.get(rules.target_code(theme, text))
-                        for theme, text in zip(indicators["theme"], indicators["target_description"], strict=True)
-                    ],
-                    "unit": "",
-                }
+    # What was measured against the percentage and number targets, beside the median of England's returns.
+    measured = gaps[gaps["unit"].isin([unit for unit in units if unit not in (LEVELS, charts.MET_OR_NOT)])]
+    for setting, rows in measured.groupby("care_setting", sort=False):
+        rows = rows[rows["measured"].notna()]
+        if rows.empty:
+            continue
+        section.charts.append(
+            charts.indicator_comparison(
+                f"indicators-{setting}",
+                pd.DataFrame(
+                    {
+                        "indicator_name": rows["target_code"].map(lambda code: targets[code].name),
+                        "value": rows["measured"].astype(float),
+                        "england_median": rows["target_code"].map(england["measured_median"]),
+                        "unit": rows["unit"].map(lambda unit: "%" if unit == POINTS else ""),
+                    }
+                ),
+                title=f"{_label(trust.name, setting)}: measures behind the targets against England",
+                org_label="This trust",
             )
-            gap_section.charts.append(
-                charts.indicator_comparison(
-                    f"indicators-{setting}",
-                    frame,
-                    title=f"{_label(trust.name, setting)}: indicators against England",
-                    org_label="This trust",
-                )
-            )
-    if gaps.empty:
-        gap_section.notes.append("No gap targets are set for this cycle.")
-    dashboard.sections.append(gap_section)
-    return dashboard
+        )
+    return section
 
 
 def _metric(stats: pd.DataFrame, area_type: str, area_code: str, column: str, name: str) -> pd.DataFrame:
@@ -460,89 +499,290 @@ def _progress_counts(progress: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["group", "category", "count"])
 
 
-def _gap_panels(ics, year, stats, viewer, named) -> list[Section]:
-    """EPR, cyber and legacy IT: who is below target (the rows this viewer may see), and the spreads behind them
-    (aggregates it may see)."""
-    gaps = _frame(
-        GapScore.objects.in_cycle(year).for_ics(ics.code).providers().shown_to(viewer),
-        [
-            "org_name",
-            "care_setting",
-            "theme",
-            "target_description",
-            "measured",
-            "measured_text",
-            "target",
-            "gap",
-            "met",
-        ],
+# --- Gap figures ---------------------------------------------------------------------------------------------------
+#
+# One definition everywhere a gap is summed up: a trust misses a target when at least one of its returns (care
+# settings) is below it; the share meeting is trusts meeting ÷ trusts with a value; "by how much" is the mean, over
+# the trusts that miss, of each trust's largest gap, in the target's own unit. Where the viewer may read only the
+# aggregates over returns, the same figures come from those aggregates and say "returns".
+
+GAP_THEMES = (
+    ("epr", "EPR gap", "Trusts without an EPR, or below target on the EPR domains, and their suppliers."),
+    ("cyber", "Cyber gap", "The DSPT status of each trust, and the cyber and Safe Practice domains."),
+    (
+        "legacy_it",
+        "Legacy IT gap",
+        "The share of devices on unsupported systems, and the Smart Foundations and legacy domains.",
+    ),
+)
+LEVELS = "levels"
+POINTS = "percentage points"
+# Units in the order their charts appear.
+UNIT_ORDER = (LEVELS, POINTS, charts.MET_OR_NOT)
+
+
+class _Target(NamedTuple):
+    """One gap target of a cycle, as the dashboards name it."""
+
+    code: str  # the aggregates' metric code
+    theme: str
+    name: str  # what the analyst called it, e.g. "At most 5% of devices unsupported"
+    unit: str  # the unit of its gap: LEVELS, POINTS, "units" of a plain number, or charts.MET_OR_NOT
+    goal: str  # the target value in words, e.g. "At most 5%"
+
+
+def _number(value) -> str:
+    return f"{float(value):g}"
+
+
+def _target_of(theme, kind, indicator_code, value, description, indicator_types) -> _Target:
+    percent = indicator_types.get(indicator_code) == IndicatorType.PERCENT
+    sign = "%" if percent else ""
+    if kind == TargetKind.DOMAIN_LEVEL:
+        unit, goal = LEVELS, f"Level {_number(value)} or above"
+    elif kind == TargetKind.INDICATOR_AT_MOST:
+        unit, goal = POINTS if percent else "units", f"At most {_number(value)}{sign}"
+    elif kind == TargetKind.INDICATOR_AT_LEAST:
+        unit, goal = POINTS if percent else "units", f"At least {_number(value)}{sign}"
+    else:
+        allowed = value if isinstance(value, list) else [value]
+        words = ["Yes" if item is True else "No" if item is False else str(item) for item in allowed]
+        unit, goal = charts.MET_OR_NOT, " or ".join(words)
+    return _Target(rules.target_code(theme, description), theme, description, unit, goal)
+
+
+def _targets(year: int) -> dict[str, _Target]:
+    """The cycle's gap targets (reference data set by analysts, not summaries) by metric code, in their order."""
+    rows = list(
+        GapTarget.objects.filter(cycle__year=year).values_list(
+            "theme", "kind", "indicator_code", "value", "description"
+        )
     )
+    indicator_types = dict(
+        Indicator.objects.filter(framework__trust_cycles__year=year).values_list("code", "value_type")
+    )
+    targets = [_target_of(*row, indicator_types) for row in rows]
+    return {target.code: target for target in targets}
+
+
+def _setting_name(care_setting: str) -> str:
+    return care_setting.replace("-", " ").capitalize()
+
+
+GAP_COLUMNS = [
+    "org_code",
+    "org_name",
+    "care_setting",
+    "theme",
+    "target_description",
+    "measured",
+    "measured_text",
+    "target",
+    "gap",
+    "met",
+]
+
+
+def _gap_rows(queryset, targets: dict[str, _Target]) -> pd.DataFrame:
+    """Gap rows (GAP_COLUMNS) with the target's metric code, and what was measured as a number or a text; only
+    the cycle's current targets."""
+    rows = _frame(queryset, GAP_COLUMNS)
+    pairs = list(zip(rows["theme"], rows["target_description"], strict=True))
+    codes = {pair: rules.target_code(*pair) for pair in set(pairs)}
+    rows["target_code"] = [codes[pair] for pair in pairs]
+    # A yes/no indicator's value is stored as the text 'True' or 'False'.
+    said = rows["measured_text"].replace({"True": "Yes", "False": "No"})
+    rows["measured"] = rows["measured"].astype(object).where(rows["measured"].notna(), said)
+    return rows[rows["target_code"].isin(targets)]
+
+
+def _trust_gaps(rows: pd.DataFrame) -> pd.DataFrame:
+    """Each trust's position on each target it has a value for, from its returns' gap rows (_gap_rows): whether it
+    misses it (at least one return below), its largest gap, how many of its care settings are below and which, and
+    what its worst return measured."""
+    columns = ["target_code", "org_code", "org_name", "misses", "gap", "settings_below", "settings", "measured"]
+    valued = rows[rows["gap"].notna()]
+    if valued.empty:
+        return pd.DataFrame(columns=columns)
+    worst = valued.sort_values(["gap", "care_setting"], ascending=[False, True], kind="stable").drop_duplicates(
+        ["target_code", "org_code"]
+    )
+    below = valued[valued["gap"] > 0]
+    keys = ["target_code", "org_code"]
+    settings = below.groupby(keys)["care_setting"].agg(lambda s: ", ".join(sorted(map(_setting_name, s))))
+    counts = below.groupby(keys).size()
+    result = worst.set_index(keys)[["org_name", "gap", "measured"]]
+    result["settings"] = settings.reindex(result.index).fillna("")
+    result["settings_below"] = counts.reindex(result.index).fillna(0).astype(int)
+    result["misses"] = result["settings_below"] > 0
+    return result.reset_index()[columns]
+
+
+SUMMARY_COLUMNS = ["target", "goal", "unit", "with_value", "meeting", "missing", "share_meeting", "mean_gap"]
+
+
+def _trust_summary(trust_gaps: pd.DataFrame, targets: list[_Target]) -> pd.DataFrame:
+    """Per target (in the order given) that any trust has a value for: trusts with a value, meeting and missing it,
+    the share meeting it (%), and the mean of the largest gaps of those missing it (none for targets met or not)."""
+    rows = []
+    for target in targets:
+        trusts = trust_gaps[trust_gaps["target_code"] == target.code]
+        if trusts.empty:
+            continue
+        missing = trusts[trusts["misses"]]
+        sized = target.unit != charts.MET_OR_NOT and not missing.empty
+        rows.append(
+            [
+                target.name,
+                target.goal,
+                target.unit,
+                len(trusts),
+                len(trusts) - len(missing),
+                len(missing),
+                100 * (len(trusts) - len(missing)) / len(trusts),
+                float(missing["gap"].mean()) if sized else None,
+            ]
+        )
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+def _return_summary(stats: pd.DataFrame, targets: list[_Target]) -> pd.DataFrame:
+    """The same figures over returns, from an area's gap aggregates (metric_code, n, mean, share_met): the mean gap
+    over all its returns, over those missing it, is mean ÷ (1 − share met), as a met return's gap is 0."""
+    by_code = stats.set_index("metric_code")
+    rows = []
+    for target in targets:
+        if target.code not in by_code.index:
+            continue
+        stat = by_code.loc[target.code]
+        n, share = int(stat["n"]), float(stat["share_met"])
+        meeting = round(share * n)
+        sized = target.unit != charts.MET_OR_NOT and meeting < n
+        rows.append(
+            [
+                target.name,
+                target.goal,
+                target.unit,
+                n,
+                meeting,
+                n - meeting,
+                100 * share,
+                float(stat["mean"]) / (1 - share) if sized else None,
+            ]
+        )
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+def _rows_cover(rows: pd.DataFrame, stats: pd.DataFrame) -> bool:
+    """Whether the gap rows read here are every return the area's aggregates count (stats: metric_code, n), so
+    figures per trust are the area's; a viewer who reads only some returns one by one gets the aggregates."""
+    if stats.empty:
+        return False
+    counted = rows[rows["gap"].notna()].groupby("target_code").size()
+    expected = stats.set_index("metric_code")["n"].astype(int)
+    return counted.reindex(expected.index).fillna(0).astype(int).equals(expected)
+
+
+def _target_charts(theme: str, title: str, place: str, rows, stats, targets: list[_Target], *, below=True) -> list:
+    """A theme's targets in an area: the share meeting each (of trusts where the rows read cover the area, else
+    of returns), and for each target the trusts read here that miss it, largest gap first."""
+    stats = stats[stats["metric_code"].isin([target.code for target in targets])]
+    if _rows_cover(rows, stats):
+        summary, counted = _trust_summary(_trust_gaps(rows), targets), "trusts"
+    else:
+        summary, counted = _return_summary(stats, targets), "returns"
+    found = [
+        charts.gap_targets(
+            f"{theme}-targets",
+            summary,
+            counted=counted,
+            title=f"{place}: {title}, share of {counted} meeting each target",
+            description=(
+                "Each trust counts once: it misses a target when any of its care settings is below it. The mean gap "
+                "of those missing it is each trust's largest gap, in the target's unit."
+                if counted == "trusts"
+                else "Counted over returns (one per trust and care setting), the aggregates you may see: the mean "
+                "gap of the returns missing each target is in that target's unit."
+            ),
+        )
+    ]
+    if not below:
+        return found
+    trust_gaps = _trust_gaps(rows)
+    for number, target in enumerate(targets, start=1):
+        missing = trust_gaps[(trust_gaps["target_code"] == target.code) & trust_gaps["misses"]]
+        if missing.empty:
+            continue
+        size = missing["settings_below"] if target.unit == charts.MET_OR_NOT else missing["gap"]
+        found.append(
+            charts.gap_below(
+                f"{theme}-below-{number}",
+                pd.DataFrame(
+                    {
+                        "org_name": missing["org_name"],
+                        "ods_code": missing["org_code"],
+                        "settings": missing["settings"],
+                        "measured": missing["measured"],
+                        "goal": target.goal,
+                        "gap": size,
+                    }
+                ),
+                unit=target.unit,
+                title=f"{title}: trusts below target on ‘{target.name}’",
+                description=(
+                    "Each trust with a care setting that does not meet this target, and how many of its care "
+                    "settings miss it."
+                    if target.unit == charts.MET_OR_NOT
+                    else f"Each trust that misses this target, and by how much: its largest gap, in {target.unit}."
+                ),
+            )
+        )
+    return found
+
+
+def _dspt_per_trust(indicators: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Each trust's DSPT status (per `keys` too), a fact about the trust: where its care settings' returns say
+    different things, it counts once, at the least good (a status not in DSPT_ORDER counts as worst)."""
+    dspt = indicators[indicators["indicator_code"] == "dspt_status"]
+    rank = dspt["text"].map(lambda text: DSPT_ORDER.index(text) if text in DSPT_ORDER else len(DSPT_ORDER))
+    worst_first = dspt.assign(rank=rank).sort_values("rank", ascending=False, kind="stable")
+    return worst_first.drop_duplicates([*keys, "org_code"])
+
+
+def _devices_per_trust(indicators: pd.DataFrame) -> pd.DataFrame:
+    """Each trust's share of devices on unsupported systems: where its care settings' returns differ, the highest."""
+    devices = indicators[(indicators["indicator_code"] == "unsupported_devices_pct") & indicators["number"].notna()]
+    return devices.sort_values("number", ascending=False, kind="stable").drop_duplicates("org_code")
+
+
+def _gap_panels(ics, year, stats, viewer, named) -> list[Section]:
+    """EPR, cyber and legacy IT: the share of the ICS's trusts meeting each target and by how much those missing it
+    miss (or over returns, where only aggregates may be seen), who is below target (the rows this viewer may see),
+    and the indicators behind them."""
+    targets = _targets(year)
+    gaps = _gap_rows(GapScore.objects.in_cycle(year).for_ics(ics.code).providers().shown_to(viewer), targets)
     indicators = _frame(
         IndicatorScore.objects.in_cycle(year).for_ics(ics.code).providers().shown_to(viewer),
-        ["org_name", "care_setting", "indicator_code", "number", "text"],
+        ["org_code", "org_name", "care_setting", "indicator_code", "number", "text"],
     )
     gap_stats = stats[(stats["metric_type"] == "gap") & (stats["area_type"] == "ics")]
     sections = []
-    for theme, title, intro in (
-        (
-            "epr",
-            "EPR gap",
-            "Trusts and care settings without an EPR, or below target on the EPR domains, and their suppliers.",
-        ),
-        ("cyber", "Cyber gap", "DSPT status of each trust and care setting, and the cyber and Safe Practice domains."),
-        (
-            "legacy_it",
-            "Legacy IT gap",
-            "The share of devices on unsupported systems, and the Smart Foundations and legacy domains.",
-        ),
-    ):
+    for theme, title, intro in GAP_THEMES:
         section = Section(title, intro)
-        rows = gaps[(gaps["theme"] == theme) & (gaps["met"] == False)]  # noqa: E712 - a pandas mask
-        theme_stats = gap_stats[gap_stats["metric_code"].str.startswith(f"{theme}:")]
-        if not theme_stats.empty:
-            summary = pd.DataFrame(
-                {
-                    "theme_name": theme_stats["metric_name"],
-                    "description": [f"{share:.0%} of returns meet it" for share in theme_stats["share_met"]],
-                    "measured": None,
-                    "target": "",
-                    "gap": theme_stats["mean"],
-                }
+        theme_targets = [target for target in targets.values() if target.theme == theme]
+        if theme_targets:
+            section.charts.extend(
+                _target_charts(theme, title, ics.short_name, gaps[gaps["theme"] == theme], gap_stats, theme_targets)
             )
-            section.charts.append(
-                charts.gaps(
-                    f"{theme}-targets",
-                    summary,
-                    title=f"{title}: mean gap to each target",
-                    description="The mean gap over the ICS's returns, and the share of returns meeting each target.",
-                    category_title="Target",
-                )
-            )
-        for number, (target, below) in enumerate(rows.groupby("target_description", sort=True), start=1):
-            frame = pd.DataFrame(
-                {
-                    "theme_name": [_label(n, s) for n, s in zip(below["org_name"], below["care_setting"], strict=True)],
-                    "description": target,
-                    "measured": below["measured"].where(below["measured"].notna(), below["measured_text"]),
-                    "target": below["target"],
-                    "gap": below["gap"],
-                }
-            )
-            section.charts.append(
-                charts.gaps(
-                    f"{theme}-below-{number}",
-                    frame,
-                    title=f"{title}: below target on ‘{target}’",
-                    description="Each trust and care setting that misses this target, and by how much.",
-                    category_title="Trust and care setting",
-                )
-            )
+        else:
+            section.notes.append(f"No targets are set for this theme in {year}.")
         if not named:
             section.notes.append(
                 "Only your own trust's returns are shown one by one; other trusts' entered data counts only in "
                 f"aggregates of at least {MIN_GROUP}."
             )
         if theme == "epr":
+            # A trust can use a different EPR in each care setting: the count is of care settings.
             suppliers = indicators[indicators["indicator_code"] == "epr_supplier"]
             counts = suppliers.groupby("text").size().reset_index(name="count")
             section.charts.append(
@@ -552,14 +792,14 @@ def _gap_panels(ics, year, stats, viewer, named) -> list[Section]:
                         ["group", "category", "count"]
                     ],
                     category_order=sorted(counts["text"]),
-                    title="EPR suppliers of the ICS's trusts",
+                    title="EPR suppliers of the ICS's trusts, by care setting",
+                    description="How many of the trusts' care settings use each EPR supplier.",
                     group_title="",
                     count_title="Care settings",
                 )
             )
         if theme == "cyber":
-            dspt = indicators[indicators["indicator_code"] == "dspt_status"]
-            counts = dspt.groupby("text").size().reset_index(name="count")
+            counts = _dspt_per_trust(indicators, []).groupby("text").size().reset_index(name="count")
             section.charts.append(
                 charts.stacked_counts(
                     "dspt",
@@ -567,20 +807,25 @@ def _gap_panels(ics, year, stats, viewer, named) -> list[Section]:
                         ["group", "category", "count"]
                     ],
                     category_order=DSPT_ORDER,
-                    title="Data Security and Protection Toolkit status",
+                    title="Data Security and Protection Toolkit status of the ICS's trusts",
+                    description="How many trusts are in each DSPT status; each trust counts once, at its least good "
+                    "status where its care settings' returns differ.",
                     group_title="",
-                    count_title="Care settings",
+                    count_title="Trusts",
                 )
             )
         if theme == "legacy_it":
-            devices = indicators[indicators["indicator_code"] == "unsupported_devices_pct"]
-            labels = [_label(n, s) for n, s in zip(devices["org_name"], devices["care_setting"], strict=True)]
+            devices = _devices_per_trust(indicators)
             section.charts.append(
                 charts.histogram(
                     "devices",
-                    pd.DataFrame({"label": labels, "value": devices["number"]}),
+                    pd.DataFrame({"label": devices["org_name"], "value": devices["number"]}),
                     value_title="Devices on unsupported systems (%)",
                     title="Devices on unsupported systems",
+                    description="How many trusts have each share of devices on unsupported systems; each trust "
+                    "counts once, at its highest share where its care settings' returns differ.",
+                    label_title="Trust",
+                    count_title="Trusts",
                 )
             )
         sections.append(section)
@@ -642,6 +887,77 @@ def area_dashboard(region: Region | None, year, cycles, user) -> CachedDashboard
     # Every cycle's areas: the movement section reads the previous comparable cycle too.
     parts = [versions.areas(cycle) for cycle in cycles]
     return _cached_dashboard(key, parts, lambda: _area(region, year, cycles, viewer))
+
+
+def _area_cyber_and_legacy(region, year, viewer, named, place, area_filter) -> Section:
+    """Cyber and legacy IT across a region or England: the share meeting each target (of trusts where the rows read
+    cover the area, else of returns), each ICS's trusts by DSPT status, and each trust's unsupported devices."""
+    section = Section(
+        "Cyber and legacy IT",
+        "The share meeting each cyber and legacy IT target, the DSPT status of each ICS's trusts, and the share of "
+        "devices on unsupported systems.",
+    )
+    themes = ("cyber", "legacy_it")
+    targets = [target for target in _targets(year).values() if target.theme in themes]
+    rows = _gap_rows(
+        GapScore.objects.in_cycle(year).providers().filter(area_filter, theme__in=themes).shown_to(viewer),
+        {target.code: target for target in targets},
+    )
+    stats = _frame(
+        AreaStat.objects.in_cycle(year)
+        .filter(
+            area_type="region" if region else "england", area_code=region.code if region else "E", metric_type="gap"
+        )
+        .shown_to(viewer),
+        ["metric_code", "n", "mean", "share_met"],
+    )
+    for theme, title, _ in GAP_THEMES:
+        theme_targets = [target for target in targets if target.theme == theme]
+        if theme in themes and theme_targets:
+            section.charts.extend(
+                _target_charts(theme, title, place, rows[rows["theme"] == theme], stats, theme_targets, below=False)
+            )
+
+    indicators = _frame(
+        IndicatorScore.objects.in_cycle(year)
+        .providers()
+        .filter(area_filter, indicator_code__in=["dspt_status", "unsupported_devices_pct"])
+        .shown_to(viewer),
+        ["ics_name", "org_code", "org_name", "care_setting", "indicator_code", "number", "text"],
+    )
+    indicators["ics_name"] = indicators["ics_name"].map(_short)
+    counts = _dspt_per_trust(indicators, ["ics_name"]).groupby(["ics_name", "text"]).size().reset_index(name="count")
+    section.charts.append(
+        charts.stacked_counts(
+            "dspt",
+            counts.rename(columns={"ics_name": "group", "text": "category"}),
+            category_order=DSPT_ORDER,
+            title=f"{place}: DSPT status of each ICS's trusts",
+            description="How many trusts of each ICS are in each DSPT status; each trust counts once, at its least "
+            "good status where its care settings' returns differ.",
+            group_title="ICS",
+            count_title="Trusts",
+        )
+    )
+    devices = _devices_per_trust(indicators)
+    section.charts.append(
+        charts.histogram(
+            "devices",
+            pd.DataFrame({"label": devices["org_name"], "value": devices["number"]}),
+            value_title="Devices on unsupported systems (%)",
+            title=f"{place}: devices on unsupported systems",
+            description="How many trusts have each share of devices on unsupported systems; each trust counts once, "
+            "at its highest share where its care settings' returns differ.",
+            label_title="Trust",
+            count_title="Trusts",
+        )
+    )
+    if not named:
+        section.notes.append(
+            "Each trust's DSPT status and devices entered here are shown only to those who may see its data: "
+            "your own trust's, if it is in this area."
+        )
+    return section
 
 
 def _area(region, year, cycles, viewer) -> Dashboard:
@@ -722,44 +1038,7 @@ def _area(region, year, cycles, viewer) -> Dashboard:
     )
     dashboard.sections.append(deciles)
 
-    indicators = _frame(
-        IndicatorScore.objects.in_cycle(year)
-        .providers()
-        .filter(area_filter, indicator_code__in=["dspt_status", "unsupported_devices_pct"])
-        .shown_to(viewer),
-        ["ics_name", "org_name", "care_setting", "indicator_code", "number", "text"],
-    )
-    gaps = Section("Cyber and legacy IT", "DSPT status by ICS, and the share of devices on unsupported systems.")
-    indicators["ics_name"] = indicators["ics_name"].map(_short)
-    dspt = indicators[indicators["indicator_code"] == "dspt_status"]
-    counts = dspt.groupby(["ics_name", "text"]).size().reset_index(name="count")
-    gaps.charts.append(
-        charts.stacked_counts(
-            "dspt",
-            counts.rename(columns={"ics_name": "group", "text": "category"}),
-            category_order=DSPT_ORDER,
-            title=f"{place}: DSPT status by ICS",
-            group_title="ICS",
-            count_title="Care settings",
-        )
-    )
-    devices = indicators[indicators["indicator_code"] == "unsupported_devices_pct"]
-    labels = [_label(n, s) for n, s in zip(devices["org_name"], devices["care_setting"], strict=True)]
-    gaps.charts.append(
-        charts.histogram(
-            "devices",
-            pd.DataFrame({"label": labels, "value": devices["number"]}),
-            value_title="Devices on unsupported systems (%)",
-            title=f"{place}: devices on unsupported systems",
-            label_title="Trust",
-        )
-    )
-    if not named:
-        gaps.notes.append(
-            "Each trust's DSPT status and devices entered here are shown only to those who may see its data: "
-            "your own trust's, if it is in this area."
-        )
-    dashboard.sections.append(gaps)
+    dashboard.sections.append(_area_cyber_and_legacy(region, year, viewer, named, place, area_filter))
 
     dashboard.sections.append(_movement_section(year, cycles, area_filter, viewer, named, f"{place}: ", biggest=10))
 
