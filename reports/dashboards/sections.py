@@ -299,6 +299,12 @@ def _trust_gap_section(trust, year, viewer) -> Section:
     if gaps.empty:
         section.notes.append("No gap targets are set for this cycle.")
         return section
+    if gaps["gap"].isna().any():
+        section.notes.append(
+            "A target with nothing measured for a care setting (no value, or no domain of its "
+            "theme for that setting) is left out for it."
+        )
+        gaps = gaps[gaps["gap"].notna()]
     england = _frame(
         AreaStat.objects.in_cycle(year).filter(area_type="england", metric_type="gap").shown_to(viewer),
         ["metric_code", "share_met", "measured_median"],
@@ -592,6 +598,7 @@ def _gap_rows(queryset, targets: dict[str, _Target]) -> pd.DataFrame:
     rows["target_code"] = [codes[pair] for pair in pairs]
     # A yes/no indicator's value is stored as the text 'True' or 'False'.
     said = rows["measured_text"].replace({"True": "Yes", "False": "No"})
+    said = said.where(said != "")
     rows["measured"] = rows["measured"].astype(object).where(rows["measured"].notna(), said)
     return rows[rows["target_code"].isin(targets)]
 
