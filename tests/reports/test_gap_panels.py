@@ -22,11 +22,12 @@ gap of a trust is its largest, and "by how much" the mean of those over the trus
 import csv
 import io
 
+import pandas as pd
 import pytest
 from django.contrib.auth import get_user_model
 
 from maturity.models import DomainAnswer, GapTarget, IndicatorValue, Status, TargetKind, Theme
-from reports.dashboards import sections
+from reports.dashboards import charts, sections
 from reports.summaries import tables
 from tests.factories import (
     AssessmentFactory,
@@ -277,3 +278,63 @@ def test_the_region_counts_trusts_or_says_returns(world, role):
         # Only its own trust, once, at its least good status.
         (row,) = table(dashboard_chart(dashboard, "dspt"))
         assert (row["ICS"], row["Approaching Standards"]) == ("Greater Manchester", 1)
+
+
+# --- The builders, on frames given directly -------------------------------------------------------------------------
+
+
+def test_below_target_sorts_by_gap_whatever_the_order_given():
+    chart = charts.gap_below(
+        "below",
+        pd.DataFrame(
+            {
+                "org_name": ["Alpha", "Bravo", "Charlie"],
+                "ods_code": ["R01", "R02", "R03"],
+                "settings": ["Acute", "Acute", "Community"],
+                "measured": [2.5, 1.0, 2.5],
+                "goal": "Level 3 or above",
+                "gap": [0.5, 2.0, 0.5],
+            }
+        ),
+        unit="levels",
+    )
+    assert chart.figure["data"][0]["y"] == ["Bravo", "Alpha", "Charlie"]
+    assert list(chart.table.columns)[:2] == ["Trust", "ODS code"]
+
+
+def test_a_met_or_not_target_says_met_rather_than_a_size():
+    chart = charts.gaps(
+        "met",
+        pd.DataFrame(
+            {
+                "theme_name": ["DSPT"],
+                "description": ["Cyber security"],
+                "measured": ["Approaching Standards"],
+                "target": ["Standards Met"],
+                "gap": [1.0],
+            }
+        ),
+        unit=charts.MET_OR_NOT,
+    )
+    assert chart.table.to_dict("records") == [
+        {
+            "Theme": "DSPT",
+            "Target": "Cyber security",
+            "Measured": "Approaching Standards",
+            "Target value": "Standards Met",
+            "Target met": "No",
+        }
+    ]
+    assert chart.figure["layout"]["xaxis"]["ticktext"] == ["Met", "Not met"]
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: charts.gap_targets("t", pd.DataFrame(columns=sections.SUMMARY_COLUMNS), counted="returns"),
+        lambda: charts.gap_below("b", pd.DataFrame(columns=["org_name", "ods_code", "gap"]), unit="levels"),
+    ],
+)
+def test_the_gap_builders_give_an_empty_chart_for_no_rows(build):
+    chart = build()
+    assert chart.is_empty and chart.figure == {"data": [], "layout": {}}
