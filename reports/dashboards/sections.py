@@ -411,8 +411,8 @@ def _ics(ics, year, cycles, viewer) -> Dashboard:
             references=references.drop(columns="order"),
             title=f"{name}: pillar scores of each trust and care setting",
             description=(
-                "Each trust and care setting's pillar and overall scores, with the ICS and England means in bold below; "
-                "darker is higher, and each cell shows its score."
+                "Each trust and care setting's pillar and overall scores, with the ICS and England means in bold "
+                "below; darker is higher, and each cell shows its score."
             ),
             row_title="Trust and care setting",
         )
