@@ -282,10 +282,14 @@ def _sections(dashboard: sections.Dashboard):
 
 
 def _chart_csv(request, dashboard: sections.Dashboard) -> HttpResponse:
+    """One chart's data as CSV, each row with the dashboard's cycle and where its figures come from (NHS England's
+    published results, or returns entered here, which count submitted ones as provisional), so that it stands on
+    its own once downloaded."""
     chart = dashboard.chart(request.GET.get("chart", ""))
     if chart is None:
         raise Http404("No such chart on this page")
-    response = HttpResponse(chart_csv(chart).encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
+    text = chart_csv(chart, cycle=dashboard.year, published=dashboard.is_published)
+    response = HttpResponse(text.encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
     filename = f"{request.path.strip('/').replace('/', '-')}-{dashboard.year}-{chart.id}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -257,6 +257,7 @@ def _trust(trust, year, cycles, viewer) -> Dashboard:
         frame = frame.merge(_metric(visible, "peer", peer, "median", "peer_median"), how="left")
         frame = frame.merge(_metric(visible, "peer", peer, "q1", "peer_q1"), how="left")
         frame = frame.merge(_metric(visible, "peer", peer, "q3", "peer_q3"), how="left")
+        frame["code"] = trust.code
         comparison.charts.append(
             charts.pillar_comparison(
                 f"compare-{setting}",
@@ -271,16 +272,23 @@ def _trust(trust, year, cycles, viewer) -> Dashboard:
 
     history = _frame(
         PillarScore.objects.for_org(trust.code).providers().filter(cycle_year__in=cycles).shown_to(viewer),
-        ["cycle_year", "care_setting", "pillar_name", "pillar_position", "score"],
+        ["cycle_year", "care_setting", "pillar_name", "pillar_position", "score", "source", "status"],
     )
     trend = Section("Over time", "Each care setting's scores in every cycle with results, published or entered here.")
+    runs = _comparable_runs(cycles)
     for setting, rows in history.groupby("care_setting", sort=False):
         rows = rows.sort_values(["pillar_position", "cycle_year"]).rename(columns={"pillar_name": "series"})
+        rows = rows.assign(
+            run=rows["cycle_year"].map(runs),
+            source=[_source(source, status) for source, status in zip(rows["source"], rows["status"], strict=True)],
+            code=trust.code,
+        )
         trend.charts.append(
             charts.trend(
                 f"trend-{setting}",
-                rows[["cycle_year", "series", "score"]],
+                rows[["cycle_year", "series", "score", "run", "source", "code"]],
                 title=f"{_label(trust.name, setting)}: scores over time",
+                description="The score in each cycle; lines join only cycles whose scores are comparable.",
             )
         )
     trend.notes.append("2024 and 2025 are NHS England's published results; later cycles use this service's framework.")
@@ -403,22 +411,13 @@ def _ics(ics, year, cycles, viewer) -> Dashboard:
         ["org_type", "org_code", "org_name", "care_setting", "pillar_code", "pillar_name", "pillar_position", "score"],
     )
     providers = scores[scores["org_type"] == "trust"]
-    heat = providers.sort_values(["org_name", "care_setting", "pillar_position"]).assign(
-        label=lambda f: [_label(n, s) for n, s in zip(f["org_name"], f["care_setting"], strict=True)]
-    )
+    # The overall score is the heatmap's last column, read like a row's total after its pillars.
+    heat = providers.assign(
+        label=lambda f: [_label(n, s) for n, s in zip(f["org_name"], f["care_setting"], strict=True)],
+        code=lambda f: f["org_code"],
+        column=lambda f: f["pillar_position"].where(f["pillar_code"] != "overall", f["pillar_position"].max() + 1),
+    ).sort_values(["org_name", "care_setting", "column"])
     overview = Section("Member trusts against the seven pillars")
-    overview.charts.append(
-        charts.heatmap(
-            "heatmap",
-            heat[heat["pillar_code"] != "overall"][["label", "pillar_name", "score"]],
-            title=f"{name}: pillar scores of each trust and care setting",
-            row_title="Trust and care setting",
-        )
-    )
-    if not named:
-        overview.notes.append(
-            f"Other trusts' assessments entered here are shown only in aggregates of at least {MIN_GROUP}."
-        )
     stats = _frame(
         AreaStat.objects.in_cycle(year)
         .filter(Q(area_type="england") | Q(area_type="ics", area_code=ics.code))
@@ -439,7 +438,35 @@ def _ics(ics, year, cycles, viewer) -> Dashboard:
             "source",
         ],
     )
-    visible_stats = stats[(stats["metric_type"] == "pillar") & (stats["metric_code"] != "overall")]
+    pillar_stats = stats[stats["metric_type"] == "pillar"]
+    references = pd.DataFrame(
+        {
+            "label": pillar_stats["area_type"].map({"ics": f"{name} mean", "england": "England mean"}),
+            "pillar_name": pillar_stats["metric_name"],
+            "score": pillar_stats["mean"],
+            "code": pillar_stats["area_type"].map({"ics": ics.code, "england": None}),
+            # The ICS's row above England's, next to its trusts.
+            "order": pillar_stats["area_type"].map({"ics": 0, "england": 1}),
+        }
+    ).sort_values("order", kind="stable")
+    overview.charts.append(
+        charts.heatmap(
+            "heatmap",
+            heat[["label", "pillar_name", "score", "code"]],
+            references=references.drop(columns="order"),
+            title=f"{name}: pillar scores of each trust and care setting",
+            description=(
+                "Each trust and care setting's pillar and overall scores, with the ICS and England means in bold "
+                "below; darker is higher, and each cell shows its score."
+            ),
+            row_title="Trust and care setting",
+        )
+    )
+    if not named:
+        overview.notes.append(
+            f"Other trusts' assessments entered here are shown only in aggregates of at least {MIN_GROUP}."
+        )
+    visible_stats = pillar_stats[pillar_stats["metric_code"] != "overall"]
     if not named and (visible_stats["area_type"] == "ics").sum() == 0:
         overview.notes.append(f"{name}'s spread is not shown: fewer than {MIN_GROUP} assessments were entered here.")
     distribution = visible_stats.assign(
@@ -447,11 +474,12 @@ def _ics(ics, year, cycles, viewer) -> Dashboard:
         pillar_name=visible_stats["metric_name"],
         p10=visible_stats["deciles"].map(lambda d: d[0]),
         p90=visible_stats["deciles"].map(lambda d: d[-1]),
+        code=visible_stats["area_type"].map({"ics": ics.code, "england": None}),
     ).sort_values(["metric_position", "area_type"], ascending=[True, False])
     overview.charts.append(
         charts.distribution(
             "distribution",
-            distribution[["pillar_name", "group", "n", "p10", "q1", "median", "q3", "p90", "mean"]],
+            distribution[["pillar_name", "group", "n", "p10", "q1", "median", "q3", "p90", "mean", "code"]],
             title=f"{name} against England: spread of pillar scores",
         )
     )
@@ -461,14 +489,15 @@ def _ics(ics, year, cycles, viewer) -> Dashboard:
 
     progress = _frame(
         ProgressStat.objects.filter(cycle_year=year, area_type="ics", area_code=ics.code).shown_to(viewer),
-        ["area_name", "not_started", "draft", "returned", "submitted", "approved", "published"],
+        ["area_code", "area_name", "not_started", "draft", "returned", "submitted", "approved", "published"],
     )
     progress_section = Section("Submission progress")
     progress_section.charts.append(
         charts.stacked_counts(
             "progress",
             _progress_counts(progress.assign(area_name=name)),
-            category_order=[STATUS_LABELS[s] for s in STATUS_ORDER],
+            category_order=[STATUS_LABELS[s] for s in PROGRESS_ORDER],
+            ordered=True,
             title=f"{name}: where the returns stand",
             group_title="ICS",
             count_title="Returns",
@@ -482,7 +511,7 @@ def _ics(ics, year, cycles, viewer) -> Dashboard:
         own_section.charts.append(
             charts.pillar_comparison(
                 "icb-own",
-                icb.sort_values("pillar_position")[["pillar_name", "score"]],
+                icb.sort_values("pillar_position")[["pillar_name", "score"]].assign(code=ics.code),
                 title=f"{ics.name}: its own assessment",
                 org_label="ICB",
             )
@@ -495,14 +524,23 @@ def _ics(ics, year, cycles, viewer) -> Dashboard:
     return dashboard
 
 
+# Statuses from furthest along to not started, for the progress charts' ordered (one-hue) palette.
+PROGRESS_ORDER = ["published", "approved", "submitted", "returned", "draft", "not_started"]
+
+
 def _progress_counts(progress: pd.DataFrame) -> pd.DataFrame:
     rows = [
-        {"group": row["area_name"], "category": STATUS_LABELS[status], "count": int(row[status])}
+        {
+            "group": row["area_name"],
+            "category": STATUS_LABELS[status],
+            "count": int(row[status]),
+            "code": row["area_code"],
+        }
         for row in progress.to_dict("records")
-        for status in STATUS_ORDER
+        for status in PROGRESS_ORDER
         if row.get(status)
     ]
-    return pd.DataFrame(rows, columns=["group", "category", "count"])
+    return pd.DataFrame(rows, columns=["group", "category", "count", "code"])
 
 
 # --- Gap figures ---------------------------------------------------------------------------------------------------
@@ -851,9 +889,9 @@ def _movement_section(year, cycles, where: Q, viewer, named: bool, prefix: str, 
         PillarScore.objects.providers()
         .filter(where, cycle_year__in=[previous, year], pillar_code="overall")
         .shown_to(viewer),
-        ["cycle_year", "org_name", "care_setting", "score"],
+        ["cycle_year", "org_name", "care_setting", "org_code", "score"],
     )
-    wide = rows.pivot_table(index=["org_name", "care_setting"], columns="cycle_year", values="score")
+    wide = rows.pivot_table(index=["org_name", "care_setting", "org_code"], columns="cycle_year", values="score")
     wide = wide.reindex(columns=[previous, year]).dropna()
     if not named:
         section.notes.append("Movement is shown by name only to those who may see each trust's data.")
@@ -861,7 +899,8 @@ def _movement_section(year, cycles, where: Q, viewer, named: bool, prefix: str, 
         return section
     movers = pd.DataFrame(
         {
-            "name": [_label(n, s) for n, s in wide.index],
+            "name": [_label(n, s) for n, s, _ in wide.index],
+            "code": [code for _, _, code in wide.index],
             "previous": wide[previous].to_numpy(),
             "current": wide[year].to_numpy(),
         }
@@ -882,7 +921,54 @@ def _movement_section(year, cycles, where: Q, viewer, named: bool, prefix: str, 
     return section
 
 
+def _comparable_runs(cycles: list[int]) -> dict[int, str]:
+    """Each cycle's run of comparable cycles (a cycle starts a new run when previous_comparable gives no earlier
+    cycle), named for the reader; the trend chart joins only cycles of one run."""
+    kinds = dict(Cycle.objects.filter(year__in=cycles).values_list("year", "kind"))
+    runs, names, name = {}, set(), None
+    for year in sorted(cycles):
+        if name is None or previous_comparable(year, cycles) is None:
+            name = RUN_NAMES.get(kinds.get(year), "Other cycles")
+            # Two runs of one kind (a framework that changed) still need names of their own.
+            name = f"{name} from {year}" if name in names else name
+            names.add(name)
+        runs[year] = name
+    return runs
+
+
+RUN_NAMES = {
+    CycleKind.PUBLISHED_HISTORY: "NHS England's published scores",
+    CycleKind.COLLECTED: "Scores on this service's framework",
+}
+
+
+def _source(source: str, status: str) -> str:
+    """Where one organisation's scores come from, as a chart's CSV says it."""
+    if source == "published":
+        return charts.SOURCE_PUBLISHED
+    return charts.SOURCE_APPROVED if status == "approved" else charts.SOURCE_PROVISIONAL
+
+
 # --- Region and England ------------------------------------------------------------------------------------------
+
+
+def _ranked_frame(stats: pd.DataFrame) -> pd.DataFrame:
+    """Area statistics as charts.ranked reads them; England's code "E" is no ODS code, so it is left empty."""
+    frame = stats.rename(columns={"area_name": "name", "area_code": "code"})[["name", "code", "mean", "q1", "q3", "n"]]
+    return frame.assign(code=frame["code"].where(frame["code"] != "E", None))
+
+
+def _ranking_references(year: int, region, viewer) -> pd.DataFrame:
+    """The overall means to read a ranking against: England's, and the region's on a region's dashboard."""
+    where = Q(area_type="england")
+    if region:
+        where |= Q(area_type="region", area_code=region.code)
+    stats = _frame(
+        AreaStat.objects.in_cycle(year).filter(where, metric_code="overall").shown_to(viewer).order_by("area_type"),
+        ["area_type", "area_code", "area_name", "mean", "q1", "q3", "n"],
+    )
+    stats["area_name"] = stats["area_name"].map(_short)
+    return _ranked_frame(stats)
 
 
 def area_dashboard(region: Region | None, year, cycles, user) -> CachedDashboard:
@@ -1000,10 +1086,12 @@ def _area(region, year, cycles, viewer) -> Dashboard:
         "Integrated care systems ranked",
         f"Each ICS in {place} by its mean overall score, with the spread of its assessments.",
     )
+    references = _ranking_references(year, region, viewer)
     ranking.charts.append(
         charts.ranked(
             "ics-ranked",
-            shown.rename(columns={"area_name": "name"})[["name", "mean", "q1", "q3", "n"]],
+            _ranked_frame(shown),
+            references=references,
             title=f"{place}: ICSs by mean overall score",
             name_title="ICS",
         )
@@ -1016,7 +1104,8 @@ def _area(region, year, cycles, viewer) -> Dashboard:
         ranking.charts.append(
             charts.ranked(
                 "regions-ranked",
-                regions.rename(columns={"area_name": "name"})[["name", "mean", "q1", "q3", "n"]],
+                _ranked_frame(regions),
+                references=references,
                 title="Regions by mean overall score",
                 name_title="Region",
             )
@@ -1031,7 +1120,14 @@ def _area(region, year, cycles, viewer) -> Dashboard:
         .shown_to(viewer)
     )
     decile_rows = [
-        {"pillar_name": stat.metric_name, "decile": (index + 1) * 10, "value": value}
+        {
+            "pillar_name": stat.metric_name,
+            "decile": (index + 1) * 10,
+            "value": value,
+            "q1": stat.q1,
+            "q3": stat.q3,
+            "code": region.code if region else None,
+        }
         for stat in spread.order_by("metric_position")
         for index, value in enumerate(stat.deciles)
     ]
@@ -1039,7 +1135,7 @@ def _area(region, year, cycles, viewer) -> Dashboard:
     deciles.charts.append(
         charts.deciles(
             "deciles",
-            pd.DataFrame(decile_rows, columns=["pillar_name", "decile", "value"]),
+            pd.DataFrame(decile_rows, columns=["pillar_name", "decile", "value", "q1", "q3", "code"]),
             title=f"{place}: deciles of pillar scores",
         )
     )
@@ -1057,14 +1153,15 @@ def _area(region, year, cycles, viewer) -> Dashboard:
             if region
             else ProgressStat.objects.filter(cycle_year=year, area_type="region")
         ).shown_to(viewer),
-        ["area_name", "not_started", "draft", "returned", "submitted", "approved", "published"],
+        ["area_code", "area_name", "not_started", "draft", "returned", "submitted", "approved", "published"],
     )
     progress_section = Section("Submission progress")
     progress_section.charts.append(
         charts.stacked_counts(
             "progress",
-            _progress_counts(progress),
-            category_order=[STATUS_LABELS[s] for s in STATUS_ORDER],
+            _progress_counts(progress.assign(area_name=progress["area_name"].map(_short))),
+            category_order=[STATUS_LABELS[s] for s in PROGRESS_ORDER],
+            ordered=True,
             title=f"{place}: where the returns stand",
             group_title="ICS" if region else "Region",
             count_title="Returns",

@@ -309,39 +309,56 @@ def test_palette_is_nhs_colours_blue_first():
 # --- Builders ------------------------------------------------------------------------------------------------------
 
 
-def test_pillar_comparison_bars_for_the_organisation_and_markers_for_comparators():
-    chart = build("pillar_comparison")
-    bar, ics, england, peers = chart.figure["data"]
-    assert bar["type"] == "bar" and bar["orientation"] == "h"
-    assert bar["x"] == [3.25, 2.5, 4.0]
-    assert bar["y"] == PILLARS
-    assert bar["name"] == "This organisation"
-    assert [t["type"] for t in (ics, england, peers)] == ["scatter"] * 3
-    assert all(t["mode"] == "markers" for t in (ics, england, peers))
+def test_pillar_comparison_dots_on_a_1_to_5_axis_each_series_on_its_own_line():
+    chart = charts.pillar_comparison("pillars", pillar_frame().assign(code="RMC"), org_label="This trust")
+    own, ics, england, peers = chart.figure["data"]
+    # Levels have no zero: every series is a dot on the 1-5 axis, none a bar from 0.
+    assert all(t["type"] == "scatter" and t["mode"] == "markers" for t in chart.figure["data"])
+    assert own["name"] == "This trust" and own["x"] == [3.25, 2.5, 4.0]
+    assert own["text"] == PILLARS
     assert ics["name"] == "ICS mean" and ics["x"] == [3.0, 2.75, 3.5]
     assert england["name"] == "England median" and england["x"] == [2.9, 2.6, 3.4]
     assert peers["x"] == [3.1, 2.4, 3.6]
     # The peers' interquartile range as an asymmetric error bar around their median.
     assert peers["error_x"]["array"] == pytest.approx([0.4, 0.5, 0.4])
     assert peers["error_x"]["arrayminus"] == pytest.approx([0.3, 0.4, 0.4])
+    # Within each pillar's row the four series sit on four lines, in the legend's order, inside the row.
+    for row in range(len(PILLARS)):
+        positions = [trace["y"][row] for trace in (own, ics, england, peers)]
+        assert positions == sorted(positions) and len(set(positions)) == 4
+        assert all(row - 0.5 < y < row + 0.5 for y in positions)
 
     layout = chart.figure["layout"]
     assert layout["xaxis"]["title"]["text"] == "Score (level 1 to 5)"
-    assert layout["xaxis"]["range"] == [0, 5.25]
+    assert layout["xaxis"]["range"] == [0.75, 5.25]
     assert layout["xaxis"]["tickvals"] == [1, 2, 3, 4, 5]
-    assert layout["yaxis"]["title"]["text"] == "Pillar"
-    assert layout["yaxis"]["autorange"] == "reversed"  # first pillar at the top
+    yaxis = layout["yaxis"]
+    assert yaxis["title"]["text"] == "Pillar"
+    assert (yaxis["tickvals"], yaxis["ticktext"]) == ([0, 1, 2], PILLARS)
+    assert yaxis["range"] == [2.5, -0.5]  # first pillar at the top
+    assert len(layout["shapes"]) == 2  # a rule between each pair of pillars
 
     assert list(chart.table.columns) == [
         "Pillar",
-        "This organisation",
+        "This trust",
         "ICS mean",
         "England median",
         "Peer median",
         "Peer lower quartile",
         "Peer upper quartile",
+        "ODS code",
     ]
-    assert rows(chart)[0] == ["Well Led", 3.25, 3.0, 2.9, 3.1, 2.8, 3.5]
+    assert rows(chart)[0] == ["Well Led", 3.25, 3.0, 2.9, 3.1, 2.8, 3.5, "RMC"]
+
+
+def test_pillar_comparison_markers_never_hide_each_other_even_when_equal():
+    df = pillar_frame().assign(ics_mean=3.0, england_median=3.0, peer_median=3.0, score=3.0)
+    points = {
+        (x, y)
+        for trace in charts.pillar_comparison("p", df).figure["data"]
+        for x, y in zip(trace["x"], trace["y"], strict=True)
+    }
+    assert len(points) == 4 * len(PILLARS)
 
 
 def test_pillar_comparison_leaves_out_missing_and_empty_comparators():
@@ -350,9 +367,12 @@ def test_pillar_comparison_leaves_out_missing_and_empty_comparators():
     chart = charts.pillar_comparison("pillars", df, org_label="Manchester University NHS FT")
     assert [t["name"] for t in chart.figure["data"]] == [
         "Manchester University NHS FT",
-        "Peer median (bar: middle half of peers)",
+        "Peer median (line: middle half of peers)",
     ]
     assert "error_x" not in chart.figure["data"][1]
+    # Two series: two lines per pillar, still apart.
+    own, peers = chart.figure["data"]
+    assert own["y"][0] < peers["y"][0]
     assert list(chart.table.columns) == ["Pillar", "Manchester University NHS FT", "Peer median"]
 
 
@@ -381,9 +401,41 @@ def test_trend_one_line_per_series_over_whole_years():
     assert layout["xaxis"]["ticktext"] == ["2023", "2024", "2025"]
     assert layout["yaxis"]["range"] == [0.75, 5.25]
     assert layout["yaxis"]["tickvals"] == [1, 2, 3, 4, 5]
+    assert "shapes" not in layout  # one run: nothing to separate
 
-    assert list(chart.table.columns) == ["Measure", "2023", "2024", "2025"]
-    assert rows(chart) == [["Overall", 2.0, 2.5, 2.75], ["Well Led", None, 3.0, 3.5]]
+    # A row per cycle, so that each row can say where its scores come from.
+    assert list(chart.table.columns) == ["Cycle", "Overall", "Well Led"]
+    assert rows(chart) == [[2023, 2.0, None], [2024, 2.5, 3.0], [2025, 2.75, 3.5]]
+
+
+def test_trend_joins_only_cycles_of_one_comparable_run():
+    published, here = "NHS England's published scores", "Scores on this service's framework"
+    df = pd.DataFrame(
+        {
+            "cycle_year": [2024, 2025, 2026, 2024, 2026],
+            "series": ["Overall", "Overall", "Overall", "Well Led", "Well Led"],
+            "score": [2.0, 2.5, 3.25, 1.5, 3.0],
+            "run": [published, published, here, published, here],
+            "source": [charts.SOURCE_PUBLISHED] * 2
+            + [charts.SOURCE_PROVISIONAL]
+            + [charts.SOURCE_PUBLISHED]
+            + [charts.SOURCE_PROVISIONAL],
+            "code": "RMC",
+        }
+    )
+    chart = charts.trend("trend", df)
+    overall, well_led = chart.figure["data"]
+    # A null point between 2025 and 2026 breaks the line: those scores are not comparable.
+    assert overall["x"] == [2024, 2025, None, 2026] and overall["y"] == [2.0, 2.5, None, 3.25]
+    assert overall["connectgaps"] is False
+    assert well_led["x"] == [2024, None, 2026]
+    layout = chart.figure["layout"]
+    (rule,) = layout["shapes"]
+    assert rule["x0"] == rule["x1"] == 2025.5 and rule["line"]["dash"] == "dot"
+    labels = [(a["x"], a["text"].replace("<br>", " ")) for a in layout["annotations"]]
+    assert labels == [(2024.5, published), (2026, here)]
+    assert list(chart.table.columns) == ["Cycle", "Source", "Overall", "Well Led", "ODS code"]
+    assert rows(chart)[2] == [2026, charts.SOURCE_PROVISIONAL, 3.25, 3.0, "RMC"]
 
 
 def test_gaps_horizontal_bars_with_the_target_in_hover_and_table():
@@ -422,20 +474,51 @@ def test_indicator_comparison_bars_against_england_markers_with_units():
 
 def test_heatmap_scores_in_rows_as_given_with_values_written_in_the_cells():
     chart = build("heatmap")
-    (heat,) = chart.figure["data"]
+    heat, text = chart.figure["data"]
     assert heat["type"] == "heatmap"
     assert heat["y"] == ["Trust B – Acute", "Trust A – Community"]  # the given order, not alphabetical
     assert heat["x"] == ["Well Led", "Safe Practice"]
     assert heat["z"] == [[4.5, 2.25], [1.0, None]]
     assert (heat["zmin"], heat["zmax"]) == (1, 5)
-    assert heat["texttemplate"] == "%{z:.2f}"
+    assert "texttemplate" not in heat  # plotly.js would colour the text itself
     assert heat["colorscale"][0][1] == "#E6EFF8" and heat["colorscale"][-1][1] == "#003087"  # light to dark blue
+    # The scores as a text trace over the cells, white on dark cells and dark on light ones; none on a missing cell.
+    assert text["mode"] == "text" and text["hoverinfo"] == "skip"
+    assert list(zip(text["x"], text["y"], text["text"], strict=True)) == [
+        ("Well Led", "Trust B – Acute", "4.50"),
+        ("Safe Practice", "Trust B – Acute", "2.25"),
+        ("Well Led", "Trust A – Community", "1.00"),
+    ]
+    assert text["textfont"]["color"] == ["#FFFFFF", charts.NHS_TEXT, charts.NHS_TEXT]
     layout = chart.figure["layout"]
     assert layout["yaxis"]["autorange"] == "reversed"
     assert layout["yaxis"]["title"]["text"] == "Organisation"
     assert layout["xaxis"]["title"]["text"] == "Pillar"
     assert list(chart.table.columns) == ["Organisation", "Well Led", "Safe Practice"]
     assert rows(chart) == [["Trust B – Acute", 4.5, 2.25], ["Trust A – Community", 1.0, None]]
+    assert chart.long_categories
+
+
+def test_heatmap_reference_rows_below_a_rule_and_codes_in_the_table():
+    df = heatmap_frame().assign(code=["RB1", "RB1", "RA1", "RA1"])
+    references = pd.DataFrame(
+        {
+            "label": ["Greater Manchester mean", "Greater Manchester mean", "England mean", "England mean"],
+            "pillar_name": ["Well Led", "Safe Practice", "Well Led", "Safe Practice"],
+            "score": [2.75, 2.0, 3.0, 2.5],
+            "code": ["QOP", "QOP", None, None],
+        }
+    )
+    chart = charts.heatmap("heatmap", df, references=references)
+    heat = chart.figure["data"][0]
+    assert heat["y"] == ["Trust B – Acute", "Trust A – Community", "Greater Manchester mean", "England mean"]
+    assert heat["z"][2:] == [[2.75, 2.0], [3.0, 2.5]]
+    yaxis = chart.figure["layout"]["yaxis"]
+    assert yaxis["ticktext"][2:] == ["<b>Greater Manchester mean</b>", "<b>England mean</b>"]
+    (rule,) = chart.figure["layout"]["shapes"]
+    assert rule["y0"] == rule["y1"] == 1.5  # between the organisations and the references
+    # The table lists the organisations, each with its ODS code, for joining.
+    assert rows(chart) == [["Trust B – Acute", 4.5, 2.25, "RB1"], ["Trust A – Community", 1.0, None, "RA1"]]
 
 
 def test_distribution_box_plots_from_precomputed_statistics():
@@ -487,18 +570,36 @@ def test_ranked_sorted_by_mean_with_the_interquartile_range():
     assert rows(chart) == [["South", 3.5, 3.0, 4.0, 20], ["East", 3.0, 2.5, 3.25, 15], ["North", 2.5, 2.0, 3.0, 10]]
 
 
-def test_deciles_one_line_per_pillar():
-    chart = build("deciles")
-    well_led, foundations = chart.figure["data"]
-    assert well_led["type"] == "scatter" and well_led["mode"] == "lines+markers"
-    assert well_led["name"] == "Well Led" and foundations["name"] == "Ensure Smart Foundations"
-    assert well_led["x"] == [10, 20, 30]
-    assert well_led["y"] == pytest.approx([1.4, 1.8, 2.2])
-    xaxis = chart.figure["layout"]["xaxis"]
-    assert xaxis["tickvals"] == [10, 20, 30] and xaxis["ticktext"] == ["10th", "20th", "30th"]
-    assert chart.figure["layout"]["yaxis"]["range"] == [0.75, 5.25]
-    assert list(chart.table.columns) == ["Pillar", "10th percentile", "20th percentile", "30th percentile"]
-    assert rows(chart)[1] == pytest.approx(["Ensure Smart Foundations", 1.5, 1.9, 2.3])
+def test_deciles_one_strip_per_pillar():
+    fiftieth = pd.DataFrame({"pillar_name": PILLARS[:2], "decile": 50, "value": [3.0, 3.25]})
+    df = pd.concat([deciles_frame(), fiftieth]).assign(
+        q1=lambda f: f["pillar_name"].map({PILLARS[0]: 1.5, PILLARS[1]: 1.6}),
+        q3=lambda f: f["pillar_name"].map({PILLARS[0]: 2.9, PILLARS[1]: 3.1}),
+        code="Y62",
+    )
+    chart = charts.deciles("deciles", df)
+    band, quartiles, ticks, median = chart.figure["data"]
+    # One row per pillar: a band from the first to the last decile, the quartiles, each decile and the median.
+    assert band["x"] == [1.4, 3.0, None, 1.5, 3.25, None]
+    assert band["y"] == ["Well Led", "Well Led", None, "Ensure Smart Foundations", "Ensure Smart Foundations", None]
+    assert quartiles["x"] == [1.5, 2.9, None, 1.6, 3.1, None]
+    assert ticks["mode"] == "markers" and ticks["x"][:4] == pytest.approx([1.4, 1.8, 2.2, 3.0])
+    assert ticks["text"][:2] == ["10th percentile", "20th percentile"]
+    assert median["x"] == [3.0, 3.25] and median["y"] == PILLARS[:2]
+    layout = chart.figure["layout"]
+    assert layout["xaxis"]["range"] == [0.75, 5.25]
+    assert layout["yaxis"]["categoryarray"] == PILLARS[:2]
+    assert list(chart.table.columns) == [
+        "Pillar",
+        "10th percentile",
+        "20th percentile",
+        "30th percentile",
+        "50th percentile",
+        "Lower quartile",
+        "Upper quartile",
+        "ODS code",
+    ]
+    assert rows(chart)[1] == pytest.approx(["Ensure Smart Foundations", 1.5, 1.9, 2.3, 3.25, 1.6, 3.1, "Y62"])
 
 
 def test_stacked_counts_in_the_given_category_order_with_fixed_colours():
@@ -582,21 +683,177 @@ def test_movers_dumbbells_sorted_by_change():
     assert rows(chart) == [["Trust C", 2.5, 3.5, 1.0], ["Trust A", 2.0, 2.5, 0.5], ["Trust B", 3.0, 2.75, -0.25]]
 
 
+def test_ranked_draws_reference_lines_and_lists_them_after_the_ranking():
+    df = ranked_frame().assign(code=["Y63", "Y59", "Y61"])
+    references = pd.DataFrame(
+        {"name": ["England"], "code": [None], "mean": [2.875], "q1": [2.0], "q3": [3.5], "n": [210]}
+    )
+    chart = charts.ranked("ranked", df, references=references, name_title="Region")
+    (line,) = chart.figure["layout"]["shapes"]
+    assert (line["x0"], line["x1"], line["yref"], line["y0"], line["y1"]) == (2.875, 2.875, "paper", 0, 1)
+    assert line["name"] == "England mean (2.88)" and line["showlegend"] is True
+    assert line["line"]["dash"] == "dash"  # told from the dots' lines without colour
+    assert chart.figure["layout"]["showlegend"] is True
+    assert chart.figure["data"][0]["y"] == ["South", "East", "North"]  # references are not ranked
+    assert list(chart.table.columns) == [
+        "Region",
+        "Mean score",
+        "Lower quartile",
+        "Upper quartile",
+        "Assessments",
+        "ODS code",
+    ]
+    assert [row[0] for row in rows(chart)] == ["South", "East", "North", "England"]
+    assert [row[-1] for row in rows(chart)] == ["Y59", "Y61", "Y63", None]
+    assert chart.long_categories
+
+
+def test_ranked_without_references_has_no_lines_or_legend():
+    chart = build("ranked")
+    assert chart.figure["layout"]["shapes"] == [] and chart.figure["layout"]["showlegend"] is False
+    assert "ODS code" not in chart.headers  # no codes given, no empty column
+
+
+def test_stacked_counts_ordered_use_one_hue_darkest_first_in_the_whole_order():
+    chart = charts.stacked_counts("dspt", stacked_frame(), category_order=DSPT_ORDER, ordered=True)
+    colours = {t["name"]: t["marker"]["color"] for t in chart.figure["data"]}
+    scale = charts.ordered_colours(len(DSPT_ORDER) + 1)  # "Not published" comes after the order
+    assert colours == {
+        "Standards Exceeded": scale[0],
+        "Standards Met": scale[1],
+        "Standards Not Met": scale[3],
+        "Not published": scale[4],
+    }
+    lightness = [charts.relative_luminance(colour) for colour in scale]
+    assert lightness == sorted(lightness)  # darkest first, each step lighter
+    # Neighbouring steps stay apart by lightness alone.
+    assert all(charts.contrast_ratio(a, b) >= 1.3 for a, b in zip(scale, scale[1:], strict=False))
+    # Unordered categories keep the categorical palette.
+    unordered = charts.stacked_counts("dspt", stacked_frame(), category_order=DSPT_ORDER)
+    assert unordered.figure["data"][0]["marker"]["color"] == charts.PALETTE[0]
+
+
+def test_stacked_counts_write_counts_white_or_dark_by_the_segment():
+    chart = charts.stacked_counts("dspt", stacked_frame(), category_order=DSPT_ORDER, ordered=True)
+    for trace in chart.figure["data"]:
+        text_colour = trace["insidetextfont"]["color"]
+        assert text_colour in ("#FFFFFF", charts.NHS_TEXT, "#000000")
+        assert charts.contrast_ratio(text_colour, trace["marker"]["color"]) >= 4.5
+    data = chart.figure["data"]
+    assert data[0]["insidetextfont"]["color"] == "#FFFFFF" and data[-1]["insidetextfont"]["color"] == charts.NHS_TEXT
+
+
+def test_stacked_counts_carry_group_codes():
+    df = stacked_frame().assign(code=["Y56", "Y56", "Y56", "Y60", "Y60"])
+    chart = charts.stacked_counts("dspt", df, category_order=DSPT_ORDER, group_title="Region")
+    assert [(row[0], row[-1]) for row in rows(chart)] == [("London", "Y56"), ("Midlands", "Y60")]
+    assert chart.long_categories
+
+
+@pytest.mark.parametrize(
+    ("values", "ticks"),
+    [
+        ([0.5, 3.0, 12.0, 19.5], {"tick0": 0, "dtick": 1}),  # a bin holds at most 1: whole-number ticks every 1
+        ([5.0] * 30 + [7.0], {"tickformat": "d"}),
+    ],
+)
+def test_histogram_counts_have_whole_number_ticks(values, ticks):
+    df = pd.DataFrame({"label": [str(i) for i in range(len(values))], "value": values})
+    yaxis = charts.histogram("h", df, value_title="Value").figure["layout"]["yaxis"]
+    assert {key: yaxis[key] for key in ticks} == ticks
+    assert "dtick" not in yaxis or yaxis["dtick"] == 1
+
+
+def test_histogram_of_percentages_prints_them_with_percent_and_carries_codes():
+    df = histogram_frame().assign(code=["RA1", "RB1", "RC1", "RD1", "RE1"])
+    chart = charts.histogram("devices", df, value_title="Unsupported devices (%)", label_title="Trust")
+    assert [[cell["text"] for cell in row] for row in chart.rows][0] == ["D", "19.50%", "RD1"]
+    assert chart.headers == ["Trust", "Unsupported devices (%)", "ODS code"]
+    assert chart.long_categories
+
+
+def test_movers_carry_codes_and_are_long_category_charts():
+    chart = charts.movers("movers", movers_frame().assign(code=["RA1", "RB1", "RC1"]))
+    assert [row[-1] for row in rows(chart)] == ["RC1", "RA1", "RB1"]
+    assert chart.long_categories
+
+
+@pytest.mark.parametrize(
+    ("name", "long"),
+    [("pillar_comparison", False), ("trend", False), ("distribution", False), ("deciles", False),
+     ("ranked", True), ("heatmap", True), ("histogram", True), ("movers", True)],
+)  # fmt: skip
+def test_charts_with_many_category_rows_say_so(name, long):
+    chart = build(name)
+    assert chart.long_categories is long
+    assert chart.__getstate__()["long_categories"] is long
+
+
+def test_contrast_ratio_and_text_colour_follow_wcag():
+    assert charts.contrast_ratio("#FFFFFF", "#000000") == pytest.approx(21)
+    assert charts.contrast_ratio("#005EB8", "#FFFFFF") == pytest.approx(6.38, abs=0.01)
+    assert charts.text_colour_on("#FFFFFF") == charts.NHS_TEXT
+    assert charts.text_colour_on(charts.NHS_DARK_BLUE) == "#FFFFFF"
+    # Every colour of the heatmap's scale gets text of at least 4.5:1.
+    for step in range(101):
+        cell = charts.colour_at(charts.SEQUENTIAL_BLUES, step / 100)
+        assert charts.contrast_ratio(charts.text_colour_on(cell), cell) >= 4.5, cell
+
+
+def test_colour_at_interpolates_the_scale_in_rgb():
+    scale = [[0.0, "#000000"], [0.5, "#FF0000"], [1.0, "#FFFFFF"]]
+    assert charts.colour_at(scale, 0) == "#000000"
+    assert charts.colour_at(scale, 0.25) == "#800000"
+    assert charts.colour_at(scale, 0.75) == "#FF8080"
+    assert charts.colour_at(scale, 1) == "#FFFFFF"
+
+
+def figure_variants():
+    """Every builder's figure, and the variants that draw more: references, runs, ordered colours."""
+    references = pd.DataFrame({"name": ["England"], "mean": [3.0], "q1": [2.5], "q3": [3.5], "n": [200]})
+    heat_references = heatmap_frame().assign(label="England mean")
+    runs = trend_frame().assign(run=lambda f: np.where(f["cycle_year"] < 2025, "Published", "Entered here"))
+    return [
+        *(build(name) for name in BUILDS),
+        charts.ranked("r", ranked_frame(), references=references),
+        charts.heatmap("h", heatmap_frame(), references=heat_references),
+        charts.trend("t", runs),
+        charts.stacked_counts("s", stacked_frame(), category_order=DSPT_ORDER, ordered=True),
+    ]
+
+
+def test_every_figure_is_valid_in_plotlys_schema():
+    import plotly.graph_objects as go
+
+    for chart in figure_variants():
+        go.Figure(chart.figure)  # raises on any property Plotly does not know or a value of the wrong type
+
+
 # --- Table rows and CSV --------------------------------------------------------------------------------------------
 
 
 def test_table_rows_format_numbers_for_people():
     chart = build("ranked")
     assert chart.columns == [
-        {"text": "Name", "numeric": False},
-        {"text": "Mean score", "numeric": True},
-        {"text": "Lower quartile", "numeric": True},
-        {"text": "Upper quartile", "numeric": True},
-        {"text": "Assessments", "numeric": True},
+        {"text": "Name", "numeric": False, "unit": ""},
+        {"text": "Mean score", "numeric": True, "unit": ""},
+        {"text": "Lower quartile", "numeric": True, "unit": ""},
+        {"text": "Upper quartile", "numeric": True, "unit": ""},
+        {"text": "Assessments", "numeric": True, "unit": ""},
     ]
     assert [cell["text"] for cell in chart.rows[2]] == ["North", "2.50", "2.00", "3.00", "10"]
     assert charts.table_rows(chart) == chart.rows
     assert all(cell["numeric"] for cell in chart.rows[0][1:])
+
+
+def test_tables_print_flags_as_yes_or_no_and_a_unit_after_its_numbers():
+    table = pd.DataFrame({"Trust": ["A", "B"], "Meets it": [True, False], "Devices (%)": [12.5, None]})
+    chart = charts.Chart("t", "T", "D", {"data": [], "layout": {}}, table, units={"Devices (%)": "%"})
+    assert [[cell["text"] for cell in row] for row in chart.rows] == [["A", "Yes", "12.50%"], ["B", "No", "No data"]]
+    assert chart.columns[2] == {"text": "Devices (%)", "numeric": True, "unit": "%"}
+    assert '<td class="nhsuk-table__cell">Yes</td>' in chart.table_html
+    # The CSV keeps the number a number, and the flag as the table says it.
+    assert charts.chart_csv(chart).splitlines()[1:] == ["A,Yes,12.5", "B,No,"]
 
 
 def test_csv_neutralises_formulas_in_text_but_not_numbers():
@@ -612,6 +869,30 @@ def test_csv_neutralises_formulas_in_text_but_not_numbers():
     assert read["'=Name"].tolist() == ["'=1+1", "'+44 161", "'-x", "'@SUM(A1)", "'\tTab", "'\rReturn", "Plain – text"]
     assert read["Change"].tolist() == [-1.5, 2.0, 0.0, -3.0, 1.0, 1.0, 1.0]
     assert ",-1.5\r\n" in charts.chart_csv(chart)  # numbers are written as they are
+
+
+def test_csv_rounds_numbers_as_the_table_shows_them():
+    table = pd.DataFrame({"Trust": ["A", "B"], "Score": [2.3333333333333335, -0.001], "Assessments": [12, 5]})
+    chart = charts.Chart("t", "T", "D", {"data": [], "layout": {}}, table)
+    assert [cell["text"] for cell in chart.rows[0]] == ["A", "2.33", "12"]
+    assert charts.chart_csv(chart).splitlines() == ["Trust,Score,Assessments", "A,2.33,12", "B,0.0,5"]
+
+
+def test_csv_carries_the_cycle_and_source_on_every_row_after_the_table():
+    chart = build("ranked", ranked_frame().assign(code=["Y63", "Y59", "Y61"]))
+    lines = charts.chart_csv(chart, cycle=2026, published=False).splitlines()
+    assert lines[0] == "Name,Mean score,Lower quartile,Upper quartile,Assessments,ODS code,Cycle,Source"
+    assert lines[1] == f"South,3.5,3.0,4.0,20,Y59,2026,{charts.SOURCE_ENTERED}"
+    assert all(line.endswith(f",2026,{charts.SOURCE_ENTERED}") for line in lines[1:])
+    published = charts.chart_csv(chart, cycle=2025, published=True).splitlines()
+    assert published[1].endswith(f",2025,{charts.SOURCE_PUBLISHED}")
+
+
+def test_csv_of_a_table_with_its_own_cycles_and_sources_adds_none():
+    runs = trend_frame().assign(source=charts.SOURCE_PUBLISHED)
+    lines = charts.chart_csv(charts.trend("t", runs), cycle=2026, published=False).splitlines()
+    assert lines[0] == "Cycle,Source,Overall,Well Led"
+    assert lines[1] == f"2023,{charts.SOURCE_PUBLISHED},2.0,"
 
 
 def test_csv_of_an_empty_chart_is_its_header():

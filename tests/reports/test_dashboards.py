@@ -3,6 +3,7 @@ count that stays flat as the number of trusts grows."""
 
 import csv
 import io
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -12,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from maturity.models import Assessment, DomainAnswer, IndicatorValue, Status
+from reports.dashboards import charts
 from reports.summaries import refresh, tables
 from tests.factories import (
     AssessmentFactory,
@@ -130,7 +132,62 @@ def test_the_icb_own_assessment_is_for_its_reviewers_and_analysts(client, world)
 def test_the_regional_ranking_lists_icss_with_their_spread(client, world):
     rows = chart_csv(client, world, "lead", "/regions/Y62/", "ics-ranked")
     assert rows[0][0] == "ICS"
-    assert {row[0] for row in rows[1:]} == {"Greater Manchester", "Cheshire and Merseyside"}
+    # The ICSs ranked, then the means they are read against (England's, the region's), each with its ODS code.
+    codes = {row[0]: row[rows[0].index("ODS code")] for row in rows[1:]}
+    assert codes == {"Greater Manchester": "QOP", "Cheshire and Merseyside": "QYG", "England": "", "North West": "Y62"}
+    assert [row[0] for row in rows[-2:]] == ["England", "North West"]
+
+
+def test_rankings_draw_england_as_a_reference_line(world):
+    from reports.dashboards import sections
+
+    year, cycles = sections.choose_cycle(None)
+    dashboard = sections.area_dashboard(world.north, year, cycles, world.users["analyst"]).load()
+    lines = {shape["name"] for shape in dashboard.chart("ics-ranked").figure["layout"]["shapes"]}
+    assert {name.split(" (")[0] for name in lines} == {"England mean", "North West mean"}
+
+
+def csv_records(client, world, role, url, chart):
+    rows = chart_csv(client, world, role, url, chart)
+    return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+
+
+def test_the_ics_heatmap_csv_joins_on_ods_codes_with_cycle_and_source(client, world):
+    records = csv_records(client, world, "reviewer", "/ics/QOP/", "heatmap")
+    assert {r["Trust and care setting"]: r["ODS code"] for r in records} == {
+        f"Trust {n:02d} – Acute": f"R{n:02d}" for n in range(0, 12, 2)
+    }
+    assert {(r["Cycle"], r["Source"]) for r in records} == {("2026", charts.SOURCE_ENTERED)}
+    assert list(records[0])[-3:] == ["ODS code", "Cycle", "Source"]
+    assert "Overall" in records[0]
+
+
+ORGANISATION_CHARTS = {
+    "/national/": {"ics-ranked", "regions-ranked", "progress"},
+    "/regions/Y62/": {"ics-ranked", "deciles", "progress"},
+    "/ics/QOP/": {"heatmap", "distribution", "progress"},
+    "/trusts/R00/": {"compare-acute", "trend-acute"},
+}
+
+
+@pytest.mark.parametrize("url", ORGANISATION_CHARTS)
+def test_every_chart_csv_has_its_cycle_source_codes_and_numbers_as_shown(client, world, url):
+    content = page(client, world, "analyst", url).content.decode()
+    chart_ids = set(re.findall(r"chart=([a-z0-9_-]+)&amp;format=csv", content))
+    assert chart_ids >= ORGANISATION_CHARTS[url]
+    for chart in chart_ids:
+        rows = chart_csv(client, world, "analyst", url, chart)
+        header, body = rows[0], rows[1:]
+        assert {"Cycle", "Source"} <= set(header), chart
+        assert all(row[header.index("Cycle")] == "2026" for row in body), chart
+        # The dashboard's source; a trend's rows are cycles, each saying how its own return stands.
+        own = charts.SOURCE_PROVISIONAL if chart.startswith("trend-") else charts.SOURCE_ENTERED
+        assert all(row[header.index("Source")] == own for row in body), chart
+        # Numbers rounded as the table shows them: never more than 2 decimal places.
+        assert not [cell for row in body for cell in row if re.fullmatch(r"-?\d+\.\d{3,}", cell)], chart
+        if chart in ORGANISATION_CHARTS[url]:
+            codes = [row[header.index("ODS code")] for row in body]
+            assert any(codes) and set(codes) <= {"", "QOP", "QYG", "Y62", *(f"R{n:02d}" for n in range(12))}, chart
 
 
 def test_small_groups_are_hidden_from_those_who_may_not_see_names(client, db):
