@@ -968,7 +968,7 @@ def gap_below(
             size_title: pd.array(sizes, dtype="Int64") if unit == MET_OR_NOT else sizes,
         }
     )
-    return Chart(id, title, description, _figure(data, layout), table)
+    return Chart(id, title, description, _figure(data, layout), table, long_categories=True)
 
 
 def indicator_comparison(

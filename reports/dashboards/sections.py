@@ -852,6 +852,7 @@ def _gap_panels(ics, year, stats, viewer, named) -> list[Section]:
                         ["group", "category", "count"]
                     ],
                     category_order=DSPT_ORDER,
+                    ordered=True,
                     title="Data Security and Protection Toolkit status of the ICS's trusts",
                     description="How many trusts are in each DSPT status; each trust counts once, at its least good "
                     "status where its care settings' returns differ.",
@@ -864,7 +865,9 @@ def _gap_panels(ics, year, stats, viewer, named) -> list[Section]:
             section.charts.append(
                 charts.histogram(
                     "devices",
-                    pd.DataFrame({"label": devices["org_name"], "value": devices["number"]}),
+                    pd.DataFrame(
+                        {"label": devices["org_name"], "value": devices["number"], "code": devices["org_code"]}
+                    ),
                     value_title="Devices on unsupported systems (%)",
                     title="Devices on unsupported systems",
                     description="How many trusts have each share of devices on unsupported systems; each trust "
@@ -1016,15 +1019,21 @@ def _area_cyber_and_legacy(region, year, viewer, named, place, area_filter) -> S
         .providers()
         .filter(area_filter, indicator_code__in=["dspt_status", "unsupported_devices_pct"])
         .shown_to(viewer),
-        ["ics_name", "org_code", "org_name", "care_setting", "indicator_code", "number", "text"],
+        ["ics_code", "ics_name", "org_code", "org_name", "care_setting", "indicator_code", "number", "text"],
     )
     indicators["ics_name"] = indicators["ics_name"].map(_short)
-    counts = _dspt_per_trust(indicators, ["ics_name"]).groupby(["ics_name", "text"]).size().reset_index(name="count")
+    counts = (
+        _dspt_per_trust(indicators, ["ics_code", "ics_name"])
+        .groupby(["ics_code", "ics_name", "text"])
+        .size()
+        .reset_index(name="count")
+    )
     section.charts.append(
         charts.stacked_counts(
             "dspt",
-            counts.rename(columns={"ics_name": "group", "text": "category"}),
+            counts.rename(columns={"ics_code": "code", "ics_name": "group", "text": "category"}),
             category_order=DSPT_ORDER,
+            ordered=True,
             title=f"{place}: DSPT status of each ICS's trusts",
             description="How many trusts of each ICS are in each DSPT status; each trust counts once, at its least "
             "good status where its care settings' returns differ.",
@@ -1036,7 +1045,7 @@ def _area_cyber_and_legacy(region, year, viewer, named, place, area_filter) -> S
     section.charts.append(
         charts.histogram(
             "devices",
-            pd.DataFrame({"label": devices["org_name"], "value": devices["number"]}),
+            pd.DataFrame({"label": devices["org_name"], "value": devices["number"], "code": devices["org_code"]}),
             value_title="Devices on unsupported systems (%)",
             title=f"{place}: devices on unsupported systems",
             description="How many trusts have each share of devices on unsupported systems; each trust counts once, "
