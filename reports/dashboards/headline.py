@@ -211,14 +211,13 @@ def gaps_from_aggregates(stats: pd.DataFrame, units: dict[str, str | None]) -> d
 
 
 def theme_gaps(gaps: dict, england_met: dict[str, float], anchors: dict[str, str]) -> list[ThemeGap]:
-    themes = []
-    for theme, title in THEMES:
-        targets = [gap for (gap_theme, _), gap in sorted(gaps.items()) if gap_theme == theme]
-        for (gap_theme, code), gap in gaps.items():
-            if gap_theme == theme:
-                gap.england_met = england_met.get(code)
-        themes.append(ThemeGap(theme, title, anchors.get(theme, ""), targets))
-    return themes
+    """EPR, cyber and legacy IT in that order, each with its targets (by code) and England's share meeting each."""
+    for (_, code), gap in gaps.items():
+        gap.england_met = england_met.get(code)
+    return [
+        ThemeGap(theme, title, anchors.get(theme, ""), [gap for (of, _), gap in sorted(gaps.items()) if of == theme])
+        for theme, title in THEMES
+    ]
 
 
 def positions(stats: pd.DataFrame, own: tuple[str, str], comparators: list[tuple[str, str]], year, previous):
@@ -390,7 +389,7 @@ def ics_headline(ics, year, previous, viewer, named: bool, anchors) -> Headline:
         place=ics.short_name,
         year=year,
         previous_year=previous,
-        comparator_names=[_short(region.name), "England"],
+        comparator_names=[region.name, "England"],
         positions=positions(stats, ("ics", ics.code), [("region", region.code), ("england", "E")], year, previous),
         progress=_progress(year, "ics", ics.code, viewer),
         themes=themes,
@@ -494,7 +493,3 @@ def _indicator_facts(themes: list[ThemeGap], year, trust, viewer) -> None:
     for theme in themes:
         if not theme.facts:
             theme.facts.append(f"No {theme.title} target or published figure for {year}")
-
-
-def _short(name: str) -> str:
-    return name.removeprefix("NHS ").removesuffix(" Integrated Care Board")
