@@ -180,6 +180,7 @@ def trust(request, code):
         context,
         organisation,
         lambda y, c: sections.trust_dashboard(trust, y, c, request.user),
+        preferred_cycles=lambda: sections.trust_cycles(trust, request.user),
     )
 
 
@@ -226,15 +227,17 @@ def _organisation_token() -> str:
     return token
 
 
-def _page(request, template: str, context: dict, organisation, build):
+def _page(request, template: str, context: dict, organisation, build, preferred_cycles=None):
     """The page: `context` (rendered on every request: what a person's action changes, such as assessment states),
     the organisation part that organisation() renders (reference data, published results), and the dashboard for
-    the cycle in `?cycle=` that build(year, cycles) gives; or one chart's CSV.
+    the cycle in `?cycle=` (else the newest of preferred_cycles(), else the newest with results) that
+    build(year, cycles) gives; or one chart's CSV.
 
-    The organisation part and the dashboard's HTML are cached under the dashboard's key (the versions of the
-    summary parts it reads, the viewer's scope, the code), the organisation part also under the organisations'
-    token: a warm page renders only its header and its live part, whatever the number of trusts."""
-    year, cycles = sections.choose_cycle(request.GET.get("cycle"))
+    The organisation part and the dashboard's HTML (its headline and summary, which the page puts first, apart) are
+    cached under the dashboard's key (the versions of the summary parts it reads, the viewer's scope, the code), the
+    organisation part also under the organisations' token: a warm page renders only its header and its live part,
+    whatever the number of trusts."""
+    year, cycles = sections.choose_cycle(request.GET.get("cycle"), preferred_cycles)
     handle = build(year, cycles)
     if request.GET.get("format") == "csv":
         return _chart_csv(request, handle.load())
@@ -242,6 +245,10 @@ def _page(request, template: str, context: dict, organisation, build):
     dashboard_html = _cached(
         f"{handle.key}:html:{'print' if print_layout else 'page'}" if handle.key else None,
         lambda: _dashboard_html(handle.load(), print_layout),
+    )
+    headline_html = _cached(
+        f"{handle.key}:headline" if handle.key else None,
+        lambda: render_to_string("reports/_headline.html", {"dashboard": handle.load()}),
     )
     organisation_part = (
         {}
@@ -253,7 +260,13 @@ def _page(request, template: str, context: dict, organisation, build):
     return render(
         request,
         template,
-        {**context, "year": year, "dashboard_html": mark_safe(dashboard_html), "organisation": organisation_part},
+        {
+            **context,
+            "year": year,
+            "headline_html": mark_safe(headline_html),
+            "dashboard_html": mark_safe(dashboard_html),
+            "organisation": organisation_part,
+        },
     )
 
 

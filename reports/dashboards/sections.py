@@ -17,9 +17,12 @@ from typing import NamedTuple
 import pandas as pd
 from django.core.cache import cache
 from django.db.models import Q
+from django.utils.text import slugify
 
 from maturity.models import Cycle, CycleKind, GapTarget, Indicator, IndicatorType, TargetKind, Theme
 from reports.dashboards import charts
+from reports.dashboards.headline import THEMES, Headline, area_headline, ics_headline, trust_headline
+from reports.dashboards.summary import summarise
 from reports.models import AreaStat, GapScore, IndicatorScore, PillarScore, ProgressStat
 from reports.summaries import rules, versions
 from trusts.models import ICS, Region, Trust
@@ -45,6 +48,11 @@ class Section:
     charts: list = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def anchor(self) -> str:
+        """The section's id in the page, stable as long as its title is: the headline and contents link to it."""
+        return slugify(self.title)
+
 
 @dataclass
 class Dashboard:
@@ -53,9 +61,31 @@ class Dashboard:
     is_published: bool = False
     is_demo: bool = False
     sections: list[Section] = field(default_factory=list)
+    headline: Headline | None = None
+    summary: list[str] = field(default_factory=list)
+
+    def attach(self, made: Headline) -> None:
+        self.headline = made
+        self.summary = summarise(made)
+
+    def theme_anchors(self) -> dict[str, str]:
+        """Where each gap theme is shown: its own section, else the section covering it, else the general one."""
+        anchors = {}
+        for theme, _ in THEMES:
+            words = THEME_SECTION_WORDS[theme]
+            found = next((s for s in self.sections if any(s.title.lower().startswith(w) for w in words)), None)
+            found = found or next((s for s in self.sections if any(w in s.title.lower() for w in words)), None)
+            found = found or next((s for s in self.sections if s.title.lower().startswith("gaps")), None)
+            if found:
+                anchors[theme] = found.anchor
+        return anchors
 
     def chart(self, chart_id: str):
         return next((c for section in self.sections for c in section.charts if c.id == chart_id), None)
+
+
+# The words a gap theme's section title starts with (or, failing that, contains): its link in the headline.
+THEME_SECTION_WORDS = {"epr": ("epr",), "cyber": ("cyber",), "legacy_it": ("legacy it",)}
 
 
 # --- Cycles ------------------------------------------------------------------------------------------------------
@@ -75,16 +105,36 @@ def cycles_with_results() -> list[int]:
     )
 
 
-def choose_cycle(requested) -> tuple[int | None, list[int]]:
-    """The cycle asked for, if it has results; else the most recent one that does."""
+def choose_cycle(requested, preferred: Callable[[], list[int]] | None = None) -> tuple[int | None, list[int]]:
+    """The cycle asked for, if it has results; else the most recent of `preferred()` (a page's own cycles with
+    results, newest first) that has; else the most recent one that has."""
     cycles = cycles_with_results()
     try:
         year = int(requested)
     except (TypeError, ValueError):
         year = None
     if year not in cycles:
-        year = cycles[0] if cycles else None
+        own = [c for c in preferred() if c in cycles] if preferred else []
+        year = own[0] if own else cycles[0] if cycles else None
     return year, cycles
+
+
+def trust_cycles(trust: Trust, user) -> list[int]:
+    """The cycles with results of this trust that this user may see, newest first: its page opens on the first.
+    Cached under the trust's version, so that a warm page reads no summary table."""
+    viewer = viewer_of(user)
+    return cached(
+        f"trust-cycles:{trust.code}:{viewer.scope_key}",
+        [versions.CYCLES, versions.trust(trust.code)],
+        lambda: list(
+            PillarScore.objects.for_org(trust.code)
+            .providers()
+            .shown_to(viewer)
+            .order_by("-cycle_year")
+            .values_list("cycle_year", flat=True)
+            .distinct()
+        ),
+    )
 
 
 def _cycle_facts(year: int | None) -> tuple[bool, bool]:
@@ -139,6 +189,8 @@ def _code_token() -> str:
     sources = [
         Path(__file__),
         Path(charts.__file__),
+        Path(__file__).with_name("headline.py"),
+        Path(__file__).with_name("summary.py"),
         *sorted((root / "templates" / "reports").glob("_*.html")),
     ]
     return hashlib.md5(b"".join(path.read_bytes() for path in sources), usedforsecurity=False).hexdigest()[:8]
@@ -295,6 +347,8 @@ def _trust(trust, year, cycles, viewer) -> Dashboard:
     dashboard.sections.append(trend)
 
     dashboard.sections.append(_trust_gap_section(trust, year, viewer))
+    previous = previous_comparable(year, cycles)
+    dashboard.attach(trust_headline(trust, year, previous, viewer, dashboard.theme_anchors()))
     return dashboard
 
 
@@ -395,7 +449,8 @@ def ics_dashboard(ics: ICS, year, cycles, user) -> CachedDashboard:
     if year is None:
         return _no_results(cycles)
     viewer = viewer_of(user)
-    parts = [versions.ics(ics.code), versions.areas(year)]
+    # Every cycle's areas: the headline compares with the previous comparable cycle.
+    parts = [versions.ics(ics.code), *(versions.areas(cycle) for cycle in cycles)]
     return _cached_dashboard(
         f"ics:{ics.code}:{year}:{viewer.scope_key}", parts, lambda: _ics(ics, year, cycles, viewer)
     )
@@ -521,6 +576,8 @@ def _ics(ics, year, cycles, viewer) -> Dashboard:
     dashboard.sections.append(own_section)
 
     dashboard.sections.append(_movement_section(year, cycles, Q(ics_code=ics.code), viewer, named, f"{name}: "))
+    previous = previous_comparable(year, cycles)
+    dashboard.attach(ics_headline(ics, year, previous, viewer, named, dashboard.theme_anchors()))
     return dashboard
 
 
@@ -1177,4 +1234,6 @@ def _area(region, year, cycles, viewer) -> Dashboard:
         )
     )
     dashboard.sections.append(progress_section)
+    previous = previous_comparable(year, cycles)
+    dashboard.attach(area_headline(region, year, previous, viewer, named, dashboard.theme_anchors()))
     return dashboard
