@@ -135,6 +135,8 @@ function dequeue(chart) {
 // Shows the chart, draws it, then closes its table (unless the page keeps tables open, as the board pack does). If
 // drawing fails, the chart is hidden again and the table stays open. One broken chart does not stop the others.
 function draw(chart, Plotly) {
+  // Drawn or not, it is done with: only a long-category chart is watched again (when the screen widens).
+  nearViewport.unobserve(watchedOf(chart));
   const figure = figureOf(chart);
   if (!figure || !Array.isArray(figure.data) || figure.data.length === 0) {
     return;
