@@ -107,10 +107,14 @@ function requestFrame() {
       requestAnimationFrame(() => {
         frameRequested = false;
         const chart = waiting.shift();
-        if (chart) {
-          draw(chart, Plotly);
+        try {
+          if (chart) {
+            draw(chart, Plotly);
+          }
+        } finally {
+          // Whatever became of this chart, the next one gets the next frame.
+          requestFrame();
         }
-        requestFrame();
       }),
     () => {
       frameRequested = false;
