@@ -914,7 +914,7 @@ def test_include_renders_title_description_chart_json_table_and_csv_link():
     assert '<h3 class="nhsuk-heading-s nhsuk-u-margin-bottom-2" id="chart-pillars-title">' in html
     assert "Pillar scores against comparators</h3>" in html
     assert chart.description.replace("'", "&#x27;") in html
-    assert '<div class="app-chart" id="chart-pillars" data-chart-id="pillars" aria-hidden="true"></div>' in html
+    assert '<div class="app-chart" id="chart-pillars" data-chart-id="pillars" aria-hidden="true" hidden></div>' in html
 
     script = re.search(r'<script id="chart-pillars-data" type="application/json">(.*?)</script>', html, re.S)
     assert script and json.loads(script.group(1)) == chart.figure
@@ -946,39 +946,60 @@ def test_include_for_an_empty_chart_says_so_and_draws_nothing():
     assert "<table" not in html and "Download this data" not in html
 
 
-def test_chart_scripts_load_plotly_then_the_chart_module():
+def test_chart_scripts_load_only_the_chart_module_which_fetches_plotly_itself():
     html = render_to_string("reports/_chart_scripts.html")
-    plotly = html.index('<script src="/static/dist/js/plotly.min.js" defer></script>')
-    module = html.index('<script type="module" src="/static/js/charts.js"></script>')
-    assert plotly < module
-    assert "<script>" not in html  # nothing inline
+    # charts.js fetches plotly.js only when the page has a chart to draw; the URL is the hashed one in production.
+    assert (
+        '<script type="module" src="/static/js/charts.js" data-plotly="/static/dist/js/plotly.min.js"></script>' in html
+    )
+    assert html.count("<script") == 1  # nothing else, nothing inline
 
 
 # --- Front-end wiring ----------------------------------------------------------------------------------------------
 
+PLOTLY_LIB = settings.BASE_DIR / "node_modules" / "plotly.js" / "lib"
 
-def test_plotly_is_the_cartesian_bundle_pinned_and_copied_by_the_build():
-    package = json.loads((settings.BASE_DIR / "package.json").read_text())
-    version = package["dependencies"]["plotly.js-cartesian-dist-min"]
-    assert re.fullmatch(r"\d+\.\d+\.\d+", version)  # an exact version
+
+def bundled_traces() -> set[str]:
     build_script = (settings.BASE_DIR / "scripts" / "build_static.sh").read_text()
-    assert "plotly.js-cartesian-dist-min/plotly-cartesian.min.js" in build_script
-    assert '"$out/js/plotly.min.js"' in build_script
+    return set(re.search(r"^traces=\(([^)]*)\)$", build_script, re.M).group(1).split()) | {"scatter"}  # the core's
+
+
+def test_plotly_is_pinned_and_bundled_by_the_build_with_esbuild():
+    package = json.loads((settings.BASE_DIR / "package.json").read_text())
+    assert re.fullmatch(r"\d+\.\d+\.\d+", package["dependencies"]["plotly.js"])  # an exact version
+    assert re.fullmatch(r"\d+\.\d+\.\d+", package["devDependencies"]["esbuild"])
+    build_script = (settings.BASE_DIR / "scripts" / "build_static.sh").read_text()
+    assert 'require("plotly.js/lib/core")' in build_script
+    assert '--outfile="$out/js/plotly.min.js"' in build_script
+
+
+def test_the_plotly_bundle_has_exactly_the_trace_types_the_charts_draw():
+    if not PLOTLY_LIB.is_dir():
+        pytest.skip("npm packages not installed (npm ci)")
+    trace_types = {path.stem for path in PLOTLY_LIB.glob("*.js")} - {"core", "calendars"}
+    source = (settings.BASE_DIR / "reports" / "dashboards" / "charts.py").read_text()
+    drawn = set(re.findall(r'"type": "(\w+)"', source)) & trace_types
+    assert drawn  # the pattern still finds the figures' traces
+    # A trace type drawn but not bundled leaves its charts blank; one bundled but not drawn is bytes for nothing.
+    assert bundled_traces() == drawn
 
 
 def test_python_plotly_bundle_is_not_served():
-    # Python's plotly package ships the full plotly.min.js (~1.4 MB gzip); only our cartesian copy is a static file.
+    # Python's plotly package ships the full plotly.min.js (~1.4 MB gzip); only our partial bundle is a static file.
     assert finders.find("plotly.min.js") is None
     assert finders.find("package_data/plotly.min.js") is None
     served = finders.find("dist/js/plotly.min.js")
     if served is None:
         pytest.skip("static files not built (npm run build)")
-    assert "cartesian" in Path(served).read_text(encoding="utf-8")[:200]
+    banner = Path(served).read_text(encoding="utf-8")[:200]
+    assert banner.startswith("/*! plotly.js v")
+    assert set(re.search(r"\(([a-z ]+)\)", banner).group(1).split()) == bundled_traces()
 
 
 def test_charts_module_draws_from_json_script_without_inline_code():
     source = (settings.BASE_DIR / "static" / "js" / "charts.js").read_text()
-    assert "window.Plotly.newPlot(" in source
+    assert "Plotly.newPlot(" in source
     assert ".app-chart[data-chart-id]" in source
     assert "chart-${" in source and "-data" in source
     assert "displaylogo: false" in source and "responsive: true" in source
