@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 
+from config.pages import board_pack
 from maturity.models import Assessment, Cycle
 from maturity.pages import published_indicators_for_trust
 from maturity.published import published_results_for_trust
@@ -34,6 +35,8 @@ def _pages_token() -> str:
     """A digest of the templates of the organisation parts, so a deploy never shows a part cached by other code."""
     templates = Path(__file__).resolve().parents[2] / "templates"
     paths = sorted([*templates.glob("trusts/_*.html"), *templates.glob("maturity/_trust_published.html")])
+    # The board pack's layout is decided in code as well as in its template.
+    paths.append(Path(board_pack.__file__))
     return hashlib.md5(b"".join(path.read_bytes() for path in paths), usedforsecurity=False).hexdigest()[:8]
 
 
@@ -243,7 +246,7 @@ def _page(request, template: str, context: dict, organisation, build, preferred_
         return _chart_csv(request, handle.load())
     print_layout = template.endswith("_print.html")
     dashboard_html = _cached(
-        f"{handle.key}:html:{'print' if print_layout else 'page'}" if handle.key else None,
+        f"{handle.key}:html:{'print' if print_layout else 'page'}:{PAGES_TOKEN}" if handle.key else None,
         lambda: _dashboard_html(handle.load(), print_layout),
     )
     headline_html = _cached(
@@ -275,10 +278,11 @@ def _cached(key: str | None, build):
 
 
 def _dashboard_html(dashboard: sections.Dashboard, print_layout: bool) -> str:
-    return render_to_string(
-        "reports/_dashboard.html",
-        {"dashboard": dashboard, "sections": _sections(dashboard), "open_tables": print_layout},
-    )
+    if print_layout:
+        return render_to_string(
+            "reports/_board_pack.html", {"dashboard": dashboard, "pack": board_pack.board_pack(dashboard)}
+        )
+    return render_to_string("reports/_dashboard.html", {"dashboard": dashboard, "sections": _sections(dashboard)})
 
 
 def _sections(dashboard: sections.Dashboard):

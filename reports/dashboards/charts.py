@@ -1102,7 +1102,9 @@ def heatmap(
             "Pillar",
             top_down=False,
             side="top",
-            tickangle=0,
+            # Level while the wrapped names fit their columns; plotly.js tilts them where they would overlap (a
+            # narrow window, the A4 board pack).
+            tickangle="auto",
             tickmode="array",
             tickvals=pillars,
             ticktext=[_wrap(p, 10) for p in pillars],

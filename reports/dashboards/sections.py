@@ -896,7 +896,7 @@ def _gap_panels(ics, year, stats, viewer, named) -> list[Section]:
                     category_order=sorted(counts["text"]),
                     title="EPR suppliers of the ICS's trusts, by care setting",
                     description="How many of the trusts' care settings use each EPR supplier.",
-                    group_title="",
+                    group_title="What is counted",
                     count_title="Care settings",
                 )
             )
@@ -913,7 +913,7 @@ def _gap_panels(ics, year, stats, viewer, named) -> list[Section]:
                     title="Data Security and Protection Toolkit status of the ICS's trusts",
                     description="How many trusts are in each DSPT status; each trust counts once, at its least good "
                     "status where its care settings' returns differ.",
-                    group_title="",
+                    group_title="What is counted",
                     count_title="Trusts",
                 )
             )

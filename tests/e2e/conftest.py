@@ -80,15 +80,20 @@ def demo_cycle(demo_world):
         call_command("load_demo_data", verbosity=0)
 
 
-def serious_violations(page, exclude=None):
+def violations(page, exclude=None, impacts=None):
+    """axe-core's findings on the page as it is now, of any impact (or only those in `impacts`)."""
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page, context={"exclude": [[selector] for selector in exclude]} if exclude else None)
     return [
         f"{violation['id']} ({violation['impact']}): {violation['help']} – {len(violation['nodes'])} node(s)"
         for violation in results.response["violations"]
-        if violation["impact"] in {"serious", "critical"}
+        if impacts is None or violation["impact"] in impacts
     ]
+
+
+def serious_violations(page, exclude=None):
+    return violations(page, exclude, impacts={"serious", "critical"})
 
 
 def log_in(page, username, password="demo"):
