@@ -196,11 +196,9 @@ class Chart:
         return {name: getattr(self, name) for name in self.__slots__}
 
     def __setstate__(self, state):
-        if "table" in state:
-            # Pickled by the earlier Chart, which held a DataFrame (a dashboard cached before a deploy): convert it.
-            self.__init__(state["id"], state["title"], state["description"], state["figure"], state["table"])
-            return
-        for name, value in {"long_categories": False, **state}.items():
+        # A chart is only ever read back by the code that cached it: cache keys carry a digest of this module
+        # (reports.dashboards.sections.CODE_TOKEN).
+        for name, value in state.items():
             object.__setattr__(self, name, value)
 
     def __setattr__(self, name, value):
@@ -1102,9 +1100,8 @@ def heatmap(
             "Pillar",
             top_down=False,
             side="top",
-            # Level while the wrapped names fit their columns; plotly.js tilts them where they would overlap (a
-            # narrow window, the A4 board pack).
-            tickangle="auto",
+            # No tickangle: level while the wrapped names fit their columns, tilted by plotly.js where they would
+            # overlap (a narrow window, the A4 board pack).
             tickmode="array",
             tickvals=pillars,
             ticktext=[_wrap(p, 10) for p in pillars],

@@ -31,7 +31,7 @@ def test_as_served_the_table_is_open_and_the_drawing_area_hidden():
 
 
 def test_the_board_pack_draws_every_chart_at_once_whatever_its_categories():
-    """Paper has no narrow screen: the pack's charts never give way to their tables, and none waits to be scrolled to."""
+    """Paper has no narrow screen: the pack's charts never give way to their tables, nor wait to be scrolled to."""
     chart = long_category_chart(build("heatmap"))
     html = render_to_string("reports/_chart_drawing.html", {"chart": chart, "open_tables": True})
     drawing = tag(html, r'<div class="app-chart"[^>]*>')

@@ -281,20 +281,6 @@ def test_a_cached_chart_renders_and_exports_without_pandas(name, monkeypatch):
     assert (cached.columns, cached.rows, cached.figure) == (chart.columns, chart.rows, chart.figure)
 
 
-def test_a_chart_cached_by_the_earlier_version_is_converted_when_read():
-    # Before, a Chart was a dataclass holding a DataFrame; a dashboard cached then must still render after a deploy.
-    new = build("ranked")
-    headers = {"name": "Name", "mean": "Mean score", "q1": "Lower quartile", "q3": "Upper quartile", "n": "Assessments"}
-    table = ranked_frame().sort_values("mean", ascending=False).rename(columns=headers)
-    old = charts.Chart.__new__(charts.Chart)
-    old.__setstate__(
-        {"id": new.id, "title": new.title, "description": new.description, "figure": new.figure, "table": table}
-    )
-    assert old.rows == new.rows and old.columns == new.columns
-    assert render(old) == render(new)
-    assert charts.chart_csv(old) == charts.chart_csv(new)
-
-
 def test_a_chart_id_must_be_safe_in_html_ids_and_urls():
     with pytest.raises(ValueError):
         charts.pillar_comparison('x" onload="alert(1)', pillar_frame())
