@@ -2,10 +2,8 @@
 comparators and the last comparable cycle), how far its returns have got, and for EPR, cyber and legacy IT how many
 trusts miss each target and by how much. Built with the dashboard and cached with it, as plain data.
 
-Every read goes through the summary tables' `shown_to(viewer)`. A trust "misses" a target when at least one of its
-returns (care settings) is below it; the share is trusts meeting it over trusts with a value; "by how much" is the
-mean, over the trusts that miss it, of each trust's largest gap, in the target's own unit. A viewer who may see an
-area's returns only in aggregates gets the aggregates it may see, counted in returns and labelled so.
+Every read goes through the summary tables' `shown_to(viewer)`. Who misses each target and by how much is
+reports.dashboards.gaps's one definition, the gap panels' too: an area's figures are its panels' figures.
 """
 
 from dataclasses import dataclass, field
@@ -13,15 +11,11 @@ from dataclasses import dataclass, field
 import pandas as pd
 from django.db.models import Q
 
-from maturity.models import Cycle, GapTarget, Indicator, IndicatorType, TargetKind
+from reports.dashboards import gaps
+from reports.dashboards.gaps import LEVELS, POINTS, read_frame
 from reports.models import AreaStat, GapScore, IndicatorScore, PillarScore, ProgressStat
 from reports.summaries import rules
 from trusts.permissions import MIN_GROUP
-
-# The three gaps every dashboard answers first, in this order.
-THEMES = (("epr", "EPR"), ("cyber", "Cyber"), ("legacy_it", "Legacy IT"))
-LEVELS = "levels"
-POINTS = "percentage points"
 
 
 @dataclass
@@ -54,21 +48,24 @@ class Progress:
 
 @dataclass
 class TargetGap:
-    """One target: how many of the counted units (trusts, returns, or a trust's care settings) miss it, and by how
-    much in the target's unit (None for 'one of' targets, which are met or not)."""
+    """One target: how many of the counted units (trusts, returns, or a trust's care settings) miss it, the share
+    meeting it (%), and by how much in the target's unit (None for targets met or not), as reports.dashboards.gaps
+    defines them."""
 
+    code: str
     description: str
-    unit: str | None
+    unit: str
     missing: int
     counted: int
     counts: str
     gap: float | None
+    share_meeting: float | None = None
     furthest: str = ""
     england_met: float | None = None
 
     @property
     def gap_amount(self) -> str:
-        if self.gap is None or not self.missing or self.unit is None:
+        if self.gap is None or not self.missing:
             return ""
         return format_amount(self.gap, self.unit)
 
@@ -150,74 +147,47 @@ def format_amount(value: float, unit: str) -> str:
 # --- Pure rules --------------------------------------------------------------------------------------------------
 
 
-def target_unit(kind: str, value_type: str | None) -> str | None:
-    """Level targets are measured in levels, percentage indicators in percentage points; 'one of' targets have no
-    size."""
-    if kind == TargetKind.DOMAIN_LEVEL:
-        return LEVELS
-    if kind == TargetKind.INDICATOR_IN:
-        return None
-    return POINTS if value_type == IndicatorType.PERCENT else ""
-
-
-def gaps_by_unit(
-    rows: pd.DataFrame, units: dict[str, str | None], unit_column: str, counts: str, combine: str = "mean"
-) -> dict:
-    """(theme, target code) → TargetGap, from gap rows (one per return: `unit_column`, org_name, theme,
-    target_description, gap, met) counted per `unit_column`: a unit misses a target when any of its rows does, and
-    its gap is its largest; the target's gap `combine`s ("mean" or "max") those of the units that miss it."""
-    result = {}
-    measured = rows[rows["met"].notna()]
-    for (theme, description), group in measured.groupby(["theme", "target_description"], sort=True):
-        code = rules.target_code(theme, description)
-        per_unit = group.groupby(unit_column).agg(
-            name=("org_name", "first"),
-            missed=("met", lambda met: not met.astype(bool).all()),
-            gap=("gap", "max"),
-        )
-        missing = per_unit[per_unit["missed"]]
-        unit = units.get(code)
-        furthest = missing.sort_values(["gap", "name"], ascending=[False, True])
-        result[(theme, code)] = TargetGap(
-            description=description,
-            unit=unit,
-            missing=len(missing),
-            counted=len(per_unit),
-            counts=counts,
-            gap=float(missing["gap"].agg(combine)) if len(missing) and unit is not None else None,
-            furthest=str(furthest["name"].iloc[0]) if len(missing) and unit is not None else "",
-        )
-    return result
-
-
-def gaps_from_aggregates(stats: pd.DataFrame, units: dict[str, str | None]) -> dict:
-    """(theme, target code) → TargetGap from an area's gap aggregates (metric_code, metric_name, n, mean,
-    share_met), counted in returns. Returns that meet a target have gap 0, so the mean over those that miss is the
-    mean over all divided by the share that miss."""
-    result = {}
-    for row in stats.itertuples(index=False):
-        theme = row.metric_code.split(":", 1)[0]
-        missing = round(row.n * (1 - row.share_met))
-        unit = units.get(row.metric_code)
-        result[(theme, row.metric_code)] = TargetGap(
-            description=row.metric_name,
-            unit=unit,
-            missing=missing,
-            counted=int(row.n),
-            counts="returns",
-            gap=float(row.mean * row.n / missing) if missing and unit is not None else None,
-        )
-    return result
-
-
-def theme_gaps(gaps: dict, england_met: dict[str, float], anchors: dict[str, str]) -> list[ThemeGap]:
-    """EPR, cyber and legacy IT in that order, each with its targets (by code) and England's share meeting each."""
-    for (_, code), gap in gaps.items():
-        gap.england_met = england_met.get(code)
+def target_gaps(summary: pd.DataFrame, counts: str) -> list[TargetGap]:
+    """The headline's figures of some targets, as gaps.target_figures gives them (counted in `counts`)."""
     return [
-        ThemeGap(theme, title, anchors.get(theme, ""), [gap for (of, _), gap in sorted(gaps.items()) if of == theme])
-        for theme, title in THEMES
+        TargetGap(
+            code=row.code,
+            description=row.target,
+            unit=row.unit,
+            missing=int(row.missing),
+            counted=int(row.with_value),
+            counts=counts,
+            gap=None if pd.isna(row.mean_gap) else float(row.mean_gap),
+            share_meeting=float(row.share_meeting),
+            furthest=str(row.furthest),
+        )
+        for row in summary.itertuples(index=False)
     ]
+
+
+def setting_gaps(rows: pd.DataFrame, of: list[gaps.Target]) -> list[TargetGap]:
+    """One trust's figures on some targets from its gap rows (gaps.gap_rows), counted in its care settings: how
+    many are below each target and by up to how much (the trust's largest gap, as gaps.trust_gaps gives it)."""
+    trust = gaps.trust_gaps(rows).set_index("target_code")
+    found = []
+    for target in of:
+        if target.code not in trust.index:
+            continue
+        position = trust.loc[target.code]
+        below, measured = int(position["settings_below"]), int(position["settings_measured"])
+        found.append(
+            TargetGap(
+                code=target.code,
+                description=target.name,
+                unit=target.unit,
+                missing=below,
+                counted=measured,
+                counts="care settings",
+                gap=float(position["gap"]) if target.sized and below else None,
+                share_meeting=100 * (measured - below) / measured,
+            )
+        )
+    return found
 
 
 def positions(stats: pd.DataFrame, own: tuple[str, str], comparators: list[tuple[str, str]], year, previous):
@@ -282,10 +252,6 @@ def biggest_movers(rows: pd.DataFrame, year: int, previous: int) -> list[tuple[s
 # --- Reads -------------------------------------------------------------------------------------------------------
 
 
-def _frame(queryset, columns) -> pd.DataFrame:
-    return pd.DataFrame(list(queryset.values_list(*columns)), columns=columns)
-
-
 PILLAR_COLUMNS = [
     "cycle_year",
     "area_type",
@@ -298,55 +264,64 @@ PILLAR_COLUMNS = [
     "q1",
     "q3",
 ]
-GAP_ROW_COLUMNS = ["org_code", "org_name", "care_setting", "theme", "target_description", "gap", "met"]
-GAP_STAT_COLUMNS = ["area_type", "area_code", "metric_code", "metric_name", "n", "mean", "share_met"]
-
-
-def target_units(year: int) -> dict[str, str | None]:
-    """Target code → its unit, from the cycle's targets and its framework's indicators."""
-    cycle = Cycle.objects.filter(year=year).only("trust_framework_id").first()
-    value_types = dict(
-        Indicator.objects.filter(framework_id=cycle.trust_framework_id).values_list("code", "value_type")
-        if cycle and cycle.trust_framework_id
-        else []
-    )
-    return {
-        rules.target_code(theme, description): target_unit(kind, value_types.get(code))
-        for theme, description, kind, code in GapTarget.objects.filter(cycle__year=year).values_list(
-            "theme", "description", "kind", "indicator_code"
-        )
-    }
+GAP_STAT_COLUMNS = ["area_type", "area_code", "metric_code", "n", "mean", "share_met"]
 
 
 def _pillar_stats(years, areas: Q, viewer) -> pd.DataFrame:
-    return _frame(
+    return read_frame(
         AreaStat.objects.filter(areas, cycle_year__in=[y for y in years if y], metric_type="pillar").shown_to(viewer),
         PILLAR_COLUMNS,
     )
 
 
 def _gap_stats(year, areas: Q, viewer) -> pd.DataFrame:
-    return _frame(AreaStat.objects.in_cycle(year).filter(areas, metric_type="gap").shown_to(viewer), GAP_STAT_COLUMNS)
+    return read_frame(
+        AreaStat.objects.in_cycle(year).filter(areas, metric_type="gap").shown_to(viewer), GAP_STAT_COLUMNS
+    )
 
 
-def _area_gaps(year, where: Q, own: tuple[str, str], named: bool, viewer, units, anchors) -> list[ThemeGap]:
-    """The area's gaps: counted in trusts from the rows when the viewer may see every trust's, else from the
-    area's aggregates it may see, in returns."""
-    stats = _gap_stats(year, Q(area_type="england") | Q(area_type=own[0], area_code=own[1]), viewer)
-    england = stats[stats["area_type"] == "england"]
+def _themes(figures: dict[str, list[TargetGap]], england: pd.DataFrame, anchors) -> list[ThemeGap]:
+    """EPR, cyber and legacy IT in that order, each with its targets' figures and England's share of returns meeting
+    each (`england`: its gap aggregates: metric_code, share_met)."""
     england_met = dict(zip(england["metric_code"], england["share_met"], strict=True))
-    if named:
-        rows = _frame(GapScore.objects.in_cycle(year).providers().filter(where).shown_to(viewer), GAP_ROW_COLUMNS)
-        gaps = gaps_by_unit(rows, units, "org_code", "trusts")
-    else:
-        gaps = gaps_from_aggregates(stats[stats["area_type"] == own[0]], units)
-    return theme_gaps(gaps, england_met, anchors)
+    themes = []
+    for theme, title in gaps.THEMES:
+        found = figures.get(theme, [])
+        for gap in found:
+            gap.england_met = england_met.get(gap.code)
+        themes.append(ThemeGap(theme, title, anchors.get(theme, ""), found))
+    return themes
+
+
+def _area_gaps(year, where: Q, own: tuple[str, str], viewer, anchors) -> tuple[list[ThemeGap], set[str], bool]:
+    """The area's gaps per theme exactly as its gap panels count them (gaps.target_figures): in trusts where the
+    rows the viewer reads cover the area's aggregates, else from the aggregates it may see, in returns. With what
+    the themes that have targets count, and whether the cycle has targets at all."""
+    targets = gaps.targets(year)
+    stats = _gap_stats(year, Q(area_type="england") | Q(area_type=own[0], area_code=own[1]), viewer)
+    rows = gaps.gap_rows(GapScore.objects.in_cycle(year).providers().filter(where).shown_to(viewer), targets)
+    area = stats[stats["area_type"] == own[0]]
+    figures, counts, hidden = {}, set(), []
+    for theme, _ in gaps.THEMES:
+        of = gaps.of_theme(targets, theme)
+        if not of:
+            continue
+        summary, counted = gaps.target_figures(rows, area, of)
+        figures[theme] = target_gaps(summary, counted)
+        counts.add(counted)
+        if summary.empty and counted == "returns":
+            hidden.append(theme)
+    themes = _themes(figures, stats[stats["area_type"] == "england"], anchors)
+    for theme in themes:
+        if theme.theme in hidden:
+            theme.facts.append(f"Too few returns to show (at least {MIN_GROUP} are needed)")
+    return themes, counts, bool(targets)
 
 
 def _movers(year, previous, where: Q, named: bool, viewer) -> list[tuple[str, float]]:
     if previous is None or not named:
         return []
-    rows = _frame(
+    rows = read_frame(
         PillarScore.objects.providers()
         .filter(where, cycle_year__in=[previous, year], pillar_code=rules.OVERALL[0])
         .shown_to(viewer),
@@ -365,10 +340,8 @@ def _progress(year, area_type: str, area_code: str, viewer) -> Progress | None:
     )
 
 
-def _no_targets_note(themes: list[ThemeGap], year: int) -> list[str]:
-    if any(theme.targets for theme in themes):
-        return []
-    return [f"No EPR, cyber or legacy IT targets were set for {year}."]
+def _no_targets_note(has_targets: bool, year: int) -> list[str]:
+    return [] if has_targets else [f"No EPR, cyber or legacy IT targets were set for {year}."]
 
 
 def ics_headline(ics, year, previous, viewer, named: bool, anchors) -> Headline:
@@ -378,9 +351,9 @@ def ics_headline(ics, year, previous, viewer, named: bool, anchors) -> Headline:
         Q(area_type="england") | Q(area_type="region", area_code=region.code) | Q(area_type="ics", area_code=ics.code),
         viewer,
     )
-    themes = _area_gaps(year, Q(ics_code=ics.code), ("ics", ics.code), named, viewer, target_units(year), anchors)
-    notes = _no_targets_note(themes, year)
-    if not named:
+    themes, counts, has_targets = _area_gaps(year, Q(ics_code=ics.code), ("ics", ics.code), viewer, anchors)
+    notes = _no_targets_note(has_targets, year)
+    if "returns" in counts:
         notes.append(
             f"Other trusts' entered returns count here only in aggregates of at least {MIN_GROUP}, so gaps are "
             "counted in returns, not trusts."
@@ -405,9 +378,9 @@ def area_headline(region, year, previous, viewer, named: bool, anchors) -> Headl
     areas = Q(area_type="england") | (Q(area_type="region", area_code=region.code) if region else Q(pk__in=[]))
     stats = _pillar_stats([year, previous], areas, viewer)
     where = Q(region_code=region.code) if region else Q()
-    themes = _area_gaps(year, where, own, named, viewer, target_units(year), anchors)
-    notes = _no_targets_note(themes, year)
-    if not named:
+    themes, counts, has_targets = _area_gaps(year, where, own, viewer, anchors)
+    notes = _no_targets_note(has_targets, year)
+    if "returns" in counts:
         notes.append("Entered returns count here only in aggregates, so gaps are counted in returns, not trusts.")
     return Headline(
         place=region.name if region else "England",
@@ -445,14 +418,10 @@ def trust_headline(trust, year, previous, viewer, anchors) -> Headline:
     for area_type, area_code in comparators:
         areas |= Q(area_type=area_type, area_code=area_code)
     stats = _pillar_stats([year, previous], areas, viewer)
-    units = target_units(year)
-    rows = _frame(
-        GapScore.objects.in_cycle(year).for_org(trust.code).providers().shown_to(viewer),
-        GAP_ROW_COLUMNS,
-    )
-    gaps = gaps_by_unit(rows, units, "care_setting", "care settings", combine="max")
-    england = _gap_stats(year, Q(area_type="england"), viewer)
-    themes = theme_gaps(gaps, dict(zip(england["metric_code"], england["share_met"], strict=True)), anchors)
+    targets = gaps.targets(year)
+    rows = gaps.gap_rows(GapScore.objects.in_cycle(year).for_org(trust.code).providers().shown_to(viewer), targets)
+    figures = {theme: setting_gaps(rows, gaps.of_theme(targets, theme)) for theme, _ in gaps.THEMES}
+    themes = _themes(figures, _gap_stats(year, Q(area_type="england"), viewer), anchors)
     if not any(theme.targets for theme in themes):
         _indicator_facts(themes, year, trust, viewer)
     notes = []
@@ -474,7 +443,7 @@ def trust_headline(trust, year, previous, viewer, anchors) -> Headline:
 def _indicator_facts(themes: list[ThemeGap], year, trust, viewer) -> None:
     """Without targets (published cycles), what was published on cyber and legacy IT: DSPT status and devices on
     unsupported systems, per care setting where they differ."""
-    rows = _frame(
+    rows = read_frame(
         IndicatorScore.objects.in_cycle(year)
         .for_org(trust.code)
         .providers()

@@ -12,19 +12,19 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
 
 import pandas as pd
 from django.core.cache import cache
 from django.db.models import Q
 from django.utils.text import slugify
 
-from maturity.models import Cycle, CycleKind, GapTarget, Indicator, IndicatorType, TargetKind, Theme
-from reports.dashboards import charts
-from reports.dashboards.headline import THEMES, Headline, area_headline, ics_headline, trust_headline
+from maturity.models import Cycle, CycleKind, Theme
+from reports.dashboards import charts, gaps
+from reports.dashboards.gaps import LEVELS, POINTS, UNIT_ORDER, Target, read_frame, setting_name
+from reports.dashboards.headline import Headline, area_headline, ics_headline, trust_headline
 from reports.dashboards.summary import summarise
 from reports.models import AreaStat, GapScore, IndicatorScore, PillarScore, ProgressStat
-from reports.summaries import rules, versions
+from reports.summaries import versions
 from trusts.models import ICS, Region, Trust
 from trusts.permissions import MIN_GROUP, viewer_of
 
@@ -71,7 +71,7 @@ class Dashboard:
     def theme_anchors(self) -> dict[str, str]:
         """Where each gap theme is shown: its own section, else the section covering it, else the general one."""
         anchors = {}
-        for theme, _ in THEMES:
+        for theme, _ in gaps.THEMES:
             words = THEME_SECTION_WORDS[theme]
             found = next((s for s in self.sections if any(s.title.lower().startswith(w) for w in words)), None)
             found = found or next((s for s in self.sections if any(w in s.title.lower() for w in words)), None)
@@ -169,10 +169,6 @@ def previous_comparable(year: int, cycles: list[int]) -> int | None:
 # --- Helpers -----------------------------------------------------------------------------------------------------
 
 
-def _frame(queryset, columns) -> pd.DataFrame:
-    return pd.DataFrame(list(queryset.values_list(*columns)), columns=columns)
-
-
 def _short(name: str) -> str:
     """'NHS Greater Manchester Integrated Care Board' reads as 'Greater Manchester' in charts (as ICS.short_name)."""
     return name.removeprefix("NHS ").removesuffix(" Integrated Care Board")
@@ -189,6 +185,7 @@ def _code_token() -> str:
     sources = [
         Path(__file__),
         Path(charts.__file__),
+        Path(__file__).with_name("gaps.py"),
         Path(__file__).with_name("headline.py"),
         Path(__file__).with_name("summary.py"),
         *sorted((root / "templates" / "reports").glob("_*.html")),
@@ -257,7 +254,7 @@ def trust_dashboard(trust: Trust, year, cycles, user) -> CachedDashboard:
 
 def _trust(trust, year, cycles, viewer) -> Dashboard:
     dashboard = _new(year, cycles)
-    own = _frame(
+    own = read_frame(
         PillarScore.objects.in_cycle(year).for_org(trust.code).providers().shown_to(viewer),
         [
             "care_setting",
@@ -280,7 +277,7 @@ def _trust(trust, year, cycles, viewer) -> Dashboard:
     comparators = AreaStat.objects.in_cycle(year).filter(
         Q(area_type="england") | Q(area_type="ics", area_code__in=ics_codes) | Q(area_type="peer", area_code__in=peers)
     )
-    visible = _frame(
+    visible = read_frame(
         comparators.shown_to(viewer),
         [
             "area_type",
@@ -322,7 +319,7 @@ def _trust(trust, year, cycles, viewer) -> Dashboard:
         comparison.notes.append("Comparisons over fewer than 5 assessments entered here are not shown.")
     dashboard.sections.append(comparison)
 
-    history = _frame(
+    history = read_frame(
         PillarScore.objects.for_org(trust.code).providers().filter(cycle_year__in=cycles).shown_to(viewer),
         ["cycle_year", "care_setting", "pillar_name", "pillar_position", "score", "source", "status"],
     )
@@ -356,37 +353,37 @@ def _trust_gap_section(trust, year, viewer) -> Section:
     """The trust's gap to each of the cycle's targets, care setting by care setting: one chart per unit of gap
     (levels, percentage points, met or not), never two units on one axis; and its indicators against England."""
     section = Section("Gaps to target", "How far each care setting is from the cycle's targets: 0 means met.")
-    targets = _targets(year)
-    gaps = _gap_rows(GapScore.objects.in_cycle(year).for_org(trust.code).providers().shown_to(viewer), targets)
-    if gaps.empty:
+    targets = gaps.targets(year)
+    returns = gaps.gap_rows(GapScore.objects.in_cycle(year).for_org(trust.code).providers().shown_to(viewer), targets)
+    if returns.empty:
         section.notes.append("No gap targets are set for this cycle.")
         return section
-    if gaps["gap"].isna().any():
+    if returns["gap"].isna().any():
         section.notes.append(
             "A target with nothing measured for a care setting (no value, or no domain of its "
             "theme for that setting) is left out for it."
         )
-        gaps = gaps[gaps["gap"].notna()]
-    england = _frame(
+        returns = returns[returns["gap"].notna()]
+    england = read_frame(
         AreaStat.objects.in_cycle(year).filter(area_type="england", metric_type="gap").shown_to(viewer),
         ["metric_code", "share_met", "measured_median"],
     ).set_index("metric_code")
     order = {code: position for position, code in enumerate(targets)}
-    several = gaps["care_setting"].nunique() > 1
-    gaps = gaps.assign(
-        position=gaps["target_code"].map(order),
-        unit=gaps["target_code"].map(lambda code: targets[code].unit),
-        goal=gaps["target_code"].map(lambda code: targets[code].goal),
+    several = returns["care_setting"].nunique() > 1
+    returns = returns.assign(
+        position=returns["target_code"].map(order),
+        unit=returns["target_code"].map(lambda code: targets[code].unit),
+        goal=returns["target_code"].map(lambda code: targets[code].goal),
         label=[
-            f"{targets[code].name} – {_setting_name(setting)}" if several else targets[code].name
-            for code, setting in zip(gaps["target_code"], gaps["care_setting"], strict=True)
+            f"{targets[code].name} – {setting_name(setting)}" if several else targets[code].name
+            for code, setting in zip(returns["target_code"], returns["care_setting"], strict=True)
         ],
-        england_share_met=gaps["target_code"].map(england["share_met"] * 100),
+        england_share_met=returns["target_code"].map(england["share_met"] * 100),
     ).sort_values(["position", "care_setting"])
-    units = [unit for unit in UNIT_ORDER if unit in set(gaps["unit"])]
-    units += sorted(set(gaps["unit"]) - set(units))
+    units = [unit for unit in UNIT_ORDER if unit in set(returns["unit"])]
+    units += sorted(set(returns["unit"]) - set(units))
     for unit in units:
-        rows = gaps[gaps["unit"] == unit]
+        rows = returns[returns["unit"] == unit]
         section.charts.append(
             charts.gaps(
                 f"gaps-{unit.replace(' ', '-')}",
@@ -412,7 +409,7 @@ def _trust_gap_section(trust, year, viewer) -> Section:
             )
         )
     # What was measured against the percentage and number targets, beside the median of England's returns.
-    measured = gaps[gaps["unit"].isin([unit for unit in units if unit not in (LEVELS, charts.MET_OR_NOT)])]
+    measured = returns[returns["unit"].isin([unit for unit in units if unit not in (LEVELS, charts.MET_OR_NOT)])]
     for setting, rows in measured.groupby("care_setting", sort=False):
         rows = rows[rows["measured"].notna()]
         if rows.empty:
@@ -461,7 +458,7 @@ def _ics(ics, year, cycles, viewer) -> Dashboard:
     # Only the wording of the notes depends on this: the rows below are scoped by shown_to.
     named = viewer.names_ics(ics.code) or dashboard.is_published
     name = ics.short_name
-    scores = _frame(
+    scores = read_frame(
         PillarScore.objects.in_cycle(year).for_ics(ics.code).shown_to(viewer),
         ["org_type", "org_code", "org_name", "care_setting", "pillar_code", "pillar_name", "pillar_position", "score"],
     )
@@ -473,7 +470,7 @@ def _ics(ics, year, cycles, viewer) -> Dashboard:
         column=lambda f: f["pillar_position"].where(f["pillar_code"] != "overall", f["pillar_position"].max() + 1),
     ).sort_values(["org_name", "care_setting", "column"])
     overview = Section("Member trusts against the seven pillars")
-    stats = _frame(
+    stats = read_frame(
         AreaStat.objects.in_cycle(year)
         .filter(Q(area_type="england") | Q(area_type="ics", area_code=ics.code))
         .shown_to(viewer),
@@ -542,7 +539,7 @@ def _ics(ics, year, cycles, viewer) -> Dashboard:
 
     dashboard.sections.extend(_gap_panels(ics, year, stats, viewer, named))
 
-    progress = _frame(
+    progress = read_frame(
         ProgressStat.objects.filter(cycle_year=year, area_type="ics", area_code=ics.code).shown_to(viewer),
         ["area_code", "area_name", "not_started", "draft", "returned", "submitted", "approved", "published"],
     )
@@ -600,199 +597,23 @@ def _progress_counts(progress: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["group", "category", "count", "code"])
 
 
-# --- Gap figures ---------------------------------------------------------------------------------------------------
+# --- Gap panels ----------------------------------------------------------------------------------------------------
 #
-# One definition everywhere a gap is summed up: a trust misses a target when at least one of its returns (care
-# settings) is below it; the share meeting is trusts meeting ÷ trusts with a value; "by how much" is the mean, over
-# the trusts that miss, of each trust's largest gap, in the target's own unit. Where the viewer may read only the
-# aggregates over returns, the same figures come from those aggregates and say "returns".
+# Their figures are reports.dashboards.gaps's, the one definition the headline uses too.
 
-GAP_THEMES = (
-    ("epr", "EPR gap", "Trusts without an EPR, or below target on the EPR domains, and their suppliers."),
-    ("cyber", "Cyber gap", "The DSPT status of each trust, and the cyber and Safe Practice domains."),
-    (
-        "legacy_it",
-        "Legacy IT gap",
-        "The share of devices on unsupported systems, and the Smart Foundations and legacy domains.",
-    ),
-)
-LEVELS = "levels"
-POINTS = "percentage points"
-# Units in the order their charts appear.
-UNIT_ORDER = (LEVELS, POINTS, charts.MET_OR_NOT)
+# What each gap theme's section shows; its title is the theme's and "gap" (the headline links to it by its words).
+GAP_INTROS = {
+    "epr": "Trusts without an EPR, or below target on the EPR domains, and their suppliers.",
+    "cyber": "The DSPT status of each trust, and the cyber and Safe Practice domains.",
+    "legacy_it": "The share of devices on unsupported systems, and the Smart Foundations and legacy domains.",
+}
+GAP_THEMES = tuple((theme, f"{title} gap", GAP_INTROS[theme]) for theme, title in gaps.THEMES)
 
 
-class _Target(NamedTuple):
-    """One gap target of a cycle, as the dashboards name it."""
-
-    code: str  # the aggregates' metric code
-    theme: str
-    name: str  # what the analyst called it, e.g. "At most 5% of devices unsupported"
-    unit: str  # the unit of its gap: LEVELS, POINTS, "units" of a plain number, or charts.MET_OR_NOT
-    goal: str  # the target value in words, e.g. "At most 5%"
-
-
-def _number(value) -> str:
-    return f"{float(value):g}"
-
-
-def _target_of(theme, kind, indicator_code, value, description, indicator_types) -> _Target:
-    percent = indicator_types.get(indicator_code) == IndicatorType.PERCENT
-    sign = "%" if percent else ""
-    if kind == TargetKind.DOMAIN_LEVEL:
-        unit, goal = LEVELS, f"Level {_number(value)} or above"
-    elif kind == TargetKind.INDICATOR_AT_MOST:
-        unit, goal = POINTS if percent else "units", f"At most {_number(value)}{sign}"
-    elif kind == TargetKind.INDICATOR_AT_LEAST:
-        unit, goal = POINTS if percent else "units", f"At least {_number(value)}{sign}"
-    else:
-        allowed = value if isinstance(value, list) else [value]
-        words = ["Yes" if item is True else "No" if item is False else str(item) for item in allowed]
-        unit, goal = charts.MET_OR_NOT, " or ".join(words)
-    return _Target(rules.target_code(theme, description), theme, description, unit, goal)
-
-
-def _targets(year: int) -> dict[str, _Target]:
-    """The cycle's gap targets (reference data set by analysts, not summaries) by metric code, in their order."""
-    rows = list(
-        GapTarget.objects.filter(cycle__year=year).values_list(
-            "theme", "kind", "indicator_code", "value", "description"
-        )
-    )
-    indicator_types = dict(
-        Indicator.objects.filter(framework__trust_cycles__year=year).values_list("code", "value_type")
-    )
-    targets = [_target_of(*row, indicator_types) for row in rows]
-    return {target.code: target for target in targets}
-
-
-def _setting_name(care_setting: str) -> str:
-    return care_setting.replace("-", " ").capitalize()
-
-
-GAP_COLUMNS = [
-    "org_code",
-    "org_name",
-    "care_setting",
-    "theme",
-    "target_description",
-    "measured",
-    "measured_text",
-    "target",
-    "gap",
-    "met",
-]
-
-
-def _gap_rows(queryset, targets: dict[str, _Target]) -> pd.DataFrame:
-    """Gap rows (GAP_COLUMNS) with the target's metric code, and what was measured as a number or a text; only
-    the cycle's current targets."""
-    rows = _frame(queryset, GAP_COLUMNS)
-    pairs = list(zip(rows["theme"], rows["target_description"], strict=True))
-    codes = {pair: rules.target_code(*pair) for pair in set(pairs)}
-    rows["target_code"] = [codes[pair] for pair in pairs]
-    # A yes/no indicator's value is stored as the text 'True' or 'False'.
-    said = rows["measured_text"].replace({"True": "Yes", "False": "No"})
-    said = said.where(said != "")
-    rows["measured"] = rows["measured"].astype(object).where(rows["measured"].notna(), said)
-    return rows[rows["target_code"].isin(targets)]
-
-
-def _trust_gaps(rows: pd.DataFrame) -> pd.DataFrame:
-    """Each trust's position on each target it has a value for, from its returns' gap rows (_gap_rows): whether it
-    misses it (at least one return below), its largest gap, how many of its care settings are below and which, and
-    what its worst return measured."""
-    columns = ["target_code", "org_code", "org_name", "misses", "gap", "settings_below", "settings", "measured"]
-    valued = rows[rows["gap"].notna()]
-    if valued.empty:
-        return pd.DataFrame(columns=columns)
-    worst = valued.sort_values(["gap", "care_setting"], ascending=[False, True], kind="stable").drop_duplicates(
-        ["target_code", "org_code"]
-    )
-    below = valued[valued["gap"] > 0]
-    keys = ["target_code", "org_code"]
-    settings = below.groupby(keys)["care_setting"].agg(lambda s: ", ".join(sorted(map(_setting_name, s))))
-    counts = below.groupby(keys).size()
-    result = worst.set_index(keys)[["org_name", "gap", "measured"]]
-    result["settings"] = settings.reindex(result.index).fillna("")
-    result["settings_below"] = counts.reindex(result.index).fillna(0).astype(int)
-    result["misses"] = result["settings_below"] > 0
-    return result.reset_index()[columns]
-
-
-SUMMARY_COLUMNS = ["target", "goal", "unit", "with_value", "meeting", "missing", "share_meeting", "mean_gap"]
-
-
-def _trust_summary(trust_gaps: pd.DataFrame, targets: list[_Target]) -> pd.DataFrame:
-    """Per target (in the order given) that any trust has a value for: trusts with a value, meeting and missing it,
-    the share meeting it (%), and the mean of the largest gaps of those missing it (none for targets met or not)."""
-    rows = []
-    for target in targets:
-        trusts = trust_gaps[trust_gaps["target_code"] == target.code]
-        if trusts.empty:
-            continue
-        missing = trusts[trusts["misses"]]
-        sized = target.unit != charts.MET_OR_NOT and not missing.empty
-        rows.append(
-            [
-                target.name,
-                target.goal,
-                target.unit,
-                len(trusts),
-                len(trusts) - len(missing),
-                len(missing),
-                100 * (len(trusts) - len(missing)) / len(trusts),
-                float(missing["gap"].mean()) if sized else None,
-            ]
-        )
-    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
-
-
-def _return_summary(stats: pd.DataFrame, targets: list[_Target]) -> pd.DataFrame:
-    """The same figures over returns, from an area's gap aggregates (metric_code, n, mean, share_met): the mean gap
-    over all its returns, over those missing it, is mean ÷ (1 − share met), as a met return's gap is 0."""
-    by_code = stats.set_index("metric_code")
-    rows = []
-    for target in targets:
-        if target.code not in by_code.index:
-            continue
-        stat = by_code.loc[target.code]
-        n, share = int(stat["n"]), float(stat["share_met"])
-        meeting = round(share * n)
-        sized = target.unit != charts.MET_OR_NOT and meeting < n
-        rows.append(
-            [
-                target.name,
-                target.goal,
-                target.unit,
-                n,
-                meeting,
-                n - meeting,
-                100 * share,
-                float(stat["mean"]) / (1 - share) if sized else None,
-            ]
-        )
-    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
-
-
-def _rows_cover(rows: pd.DataFrame, stats: pd.DataFrame) -> bool:
-    """Whether the gap rows read here are every return the area's aggregates count (stats: metric_code, n), so
-    figures per trust are the area's; a viewer who reads only some returns one by one gets the aggregates."""
-    if stats.empty:
-        return False
-    counted = rows[rows["gap"].notna()].groupby("target_code").size()
-    expected = stats.set_index("metric_code")["n"].astype(int)
-    return counted.reindex(expected.index).fillna(0).astype(int).equals(expected)
-
-
-def _target_charts(theme: str, title: str, place: str, rows, stats, targets: list[_Target], *, below=True) -> list:
+def _target_charts(theme: str, title: str, place: str, rows, stats, targets: list[Target], *, below=True) -> list:
     """A theme's targets in an area: the share meeting each (of trusts where the rows read cover the area, else
     of returns), and for each target the trusts read here that miss it, largest gap first."""
-    stats = stats[stats["metric_code"].isin([target.code for target in targets])]
-    if _rows_cover(rows, stats):
-        summary, counted = _trust_summary(_trust_gaps(rows), targets), "trusts"
-    else:
-        summary, counted = _return_summary(stats, targets), "returns"
+    summary, counted = gaps.target_figures(rows, stats, targets)
     found = [
         charts.gap_targets(
             f"{theme}-targets",
@@ -810,7 +631,7 @@ def _target_charts(theme: str, title: str, place: str, rows, stats, targets: lis
     ]
     if not below:
         return found
-    trust_gaps = _trust_gaps(rows)
+    trust_gaps = gaps.trust_gaps(rows)
     for number, target in enumerate(targets, start=1):
         missing = trust_gaps[(trust_gaps["target_code"] == target.code) & trust_gaps["misses"]]
         if missing.empty:
@@ -861,9 +682,9 @@ def _gap_panels(ics, year, stats, viewer, named) -> list[Section]:
     """EPR, cyber and legacy IT: the share of the ICS's trusts meeting each target and by how much those missing it
     miss (or over returns, where only aggregates may be seen), who is below target (the rows this viewer may see),
     and the indicators behind them."""
-    targets = _targets(year)
-    gaps = _gap_rows(GapScore.objects.in_cycle(year).for_ics(ics.code).providers().shown_to(viewer), targets)
-    indicators = _frame(
+    targets = gaps.targets(year)
+    rows = gaps.gap_rows(GapScore.objects.in_cycle(year).for_ics(ics.code).providers().shown_to(viewer), targets)
+    indicators = read_frame(
         IndicatorScore.objects.in_cycle(year).for_ics(ics.code).providers().shown_to(viewer),
         ["org_code", "org_name", "care_setting", "indicator_code", "number", "text"],
     )
@@ -871,10 +692,10 @@ def _gap_panels(ics, year, stats, viewer, named) -> list[Section]:
     sections = []
     for theme, title, intro in GAP_THEMES:
         section = Section(title, intro)
-        theme_targets = [target for target in targets.values() if target.theme == theme]
+        theme_targets = gaps.of_theme(targets, theme)
         if theme_targets:
             section.charts.extend(
-                _target_charts(theme, title, ics.short_name, gaps[gaps["theme"] == theme], gap_stats, theme_targets)
+                _target_charts(theme, title, ics.short_name, rows[rows["theme"] == theme], gap_stats, theme_targets)
             )
         else:
             section.notes.append(f"No targets are set for this theme in {year}.")
@@ -945,7 +766,7 @@ def _movement_section(year, cycles, where: Q, viewer, named: bool, prefix: str, 
     if previous is None:
         section.notes.append("There is no earlier cycle comparable with this one, so no movement is shown.")
         return section
-    rows = _frame(
+    rows = read_frame(
         PillarScore.objects.providers()
         .filter(where, cycle_year__in=[previous, year], pillar_code="overall")
         .shown_to(viewer),
@@ -1023,7 +844,7 @@ def _ranking_references(year: int, region, viewer) -> pd.DataFrame:
     where = Q(area_type="england")
     if region:
         where |= Q(area_type="region", area_code=region.code)
-    stats = _frame(
+    stats = read_frame(
         AreaStat.objects.in_cycle(year).filter(where, metric_code="overall").shown_to(viewer).order_by("area_type"),
         ["area_type", "area_code", "area_name", "mean", "q1", "q3", "n"],
     )
@@ -1051,12 +872,11 @@ def _area_cyber_and_legacy(region, year, viewer, named, place, area_filter) -> S
         "devices on unsupported systems.",
     )
     themes = ("cyber", "legacy_it")
-    targets = [target for target in _targets(year).values() if target.theme in themes]
-    rows = _gap_rows(
-        GapScore.objects.in_cycle(year).providers().filter(area_filter, theme__in=themes).shown_to(viewer),
-        {target.code: target for target in targets},
+    targets = gaps.targets(year)
+    rows = gaps.gap_rows(
+        GapScore.objects.in_cycle(year).providers().filter(area_filter, theme__in=themes).shown_to(viewer), targets
     )
-    stats = _frame(
+    stats = read_frame(
         AreaStat.objects.in_cycle(year)
         .filter(
             area_type="region" if region else "england", area_code=region.code if region else "E", metric_type="gap"
@@ -1065,13 +885,13 @@ def _area_cyber_and_legacy(region, year, viewer, named, place, area_filter) -> S
         ["metric_code", "n", "mean", "share_met"],
     )
     for theme, title, _ in GAP_THEMES:
-        theme_targets = [target for target in targets if target.theme == theme]
+        theme_targets = gaps.of_theme(targets, theme)
         if theme in themes and theme_targets:
             section.charts.extend(
                 _target_charts(theme, title, place, rows[rows["theme"] == theme], stats, theme_targets, below=False)
             )
 
-    indicators = _frame(
+    indicators = read_frame(
         IndicatorScore.objects.in_cycle(year)
         .providers()
         .filter(area_filter, indicator_code__in=["dspt_status", "unsupported_devices_pct"])
@@ -1130,7 +950,7 @@ def _area(region, year, cycles, viewer) -> Dashboard:
         if region
         else Q(area_type__in=["ics", "region"])
     )
-    stats = _frame(
+    stats = read_frame(
         areas.shown_to(viewer),
         [
             "area_type",
@@ -1211,7 +1031,7 @@ def _area(region, year, cycles, viewer) -> Dashboard:
 
     dashboard.sections.append(_movement_section(year, cycles, area_filter, viewer, named, f"{place}: ", biggest=10))
 
-    progress = _frame(
+    progress = read_frame(
         (
             ProgressStat.objects.filter(
                 cycle_year=year, area_type="ics", area_code__in=ICS.objects.filter(region=region).values("code")

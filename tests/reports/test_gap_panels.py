@@ -27,7 +27,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from maturity.models import DomainAnswer, GapTarget, IndicatorValue, Status, TargetKind, Theme
-from reports.dashboards import charts, sections
+from reports.dashboards import charts, gaps, sections
 from reports.summaries import tables
 from tests.factories import (
     AssessmentFactory,
@@ -280,6 +280,37 @@ def test_the_region_counts_trusts_or_says_returns(world, role):
         assert (row["ICS"], row["Approaching Standards"]) == ("Greater Manchester", 1)
 
 
+@pytest.mark.parametrize("role", ["reviewer", "lead of another ICS"])
+def test_the_headline_gives_the_gap_panels_figures(world, role):
+    """The headline and the gap panels are one definition: per target, the same counts, share meeting and mean gap,
+    in trusts for the ICS's reviewer and in returns (the aggregates it may see) for a lead of a trust elsewhere."""
+    user = reviewer_of(world["qop"]) if role == "reviewer" else lead_of(world["trusts"]["R10"])
+    dashboard = sections._ics(world["qop"], 2026, [2026], viewer_of(user))
+    counted = "trusts" if role == "reviewer" else "returns"
+    noun = counted.capitalize()
+    panels = {
+        row["Target"]: (
+            row[f"{noun} missing it"],
+            row[f"{noun} with a value"],
+            pytest.approx(row[f"Share of {counted} meeting it (%)"]),
+            None if pd.isna(row[f"Mean gap of {counted} missing it"]) else row[f"Mean gap of {counted} missing it"],
+        )
+        for theme in ("epr", "cyber", "legacy_it")
+        for row in table(dashboard_chart(dashboard, f"{theme}-targets"))
+    }
+    headline = {
+        target.description: (target.missing, target.counted, target.share_meeting, target.gap)
+        for theme in dashboard.headline.themes
+        for target in theme.targets
+    }
+    assert headline == panels
+    # Every target with a figure on both: the aggregates over 4 EPR returns are hidden from the lead, on both.
+    assert set(headline) == (
+        {LEGACY_LEVEL, DEVICES, DSPT, EPR_LEVEL} if role == "reviewer" else {LEGACY_LEVEL, DEVICES, DSPT}
+    )
+    assert {target.counts for theme in dashboard.headline.themes for target in theme.targets} == {counted}
+
+
 # --- The builders, on frames given directly -------------------------------------------------------------------------
 
 
@@ -331,7 +362,7 @@ def test_a_met_or_not_target_says_met_rather_than_a_size():
 @pytest.mark.parametrize(
     "build",
     [
-        lambda: charts.gap_targets("t", pd.DataFrame(columns=sections.SUMMARY_COLUMNS), counted="returns"),
+        lambda: charts.gap_targets("t", pd.DataFrame(columns=gaps.SUMMARY_COLUMNS), counted="returns"),
         lambda: charts.gap_below("b", pd.DataFrame(columns=["org_name", "ods_code", "gap"]), unit="levels"),
     ],
 )

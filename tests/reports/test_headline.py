@@ -9,8 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from maturity.models import Assessment, DomainAnswer, GapTarget, IndicatorValue, Pillar, Status, TargetKind, Theme
-from reports.dashboards import sections
-from reports.dashboards.headline import Headline, Position, biggest_movers, gaps_by_unit
+from reports.dashboards import gaps, sections
+from reports.dashboards.headline import Headline, Position, biggest_movers, target_gaps
 from reports.dashboards.summary import summarise
 from reports.summaries import tables
 from tests.factories import (
@@ -24,6 +24,7 @@ from tests.factories import (
     reviewer_of,
 )
 from trusts.models import CareSetting
+from trusts.permissions import viewer_of
 
 # Levels (WL01 well led, SF01 legacy IT, SF02 EPR – acute only, SP01 cyber) and devices on unsupported systems (%)
 # of each return in Greater Manchester; Trust 1 has a community return too.
@@ -141,6 +142,35 @@ def test_a_lead_of_another_ics_sees_only_aggregates_counted_in_returns(world):
     assert any("counted in returns, not trusts" in note for note in headline.notes)
 
 
+def test_the_region_headline_counts_trusts_when_its_reader_sees_every_return_it_counts(world):
+    """Greater Manchester is the only ICS of the North West: its reviewer reads every return the region's aggregates
+    count, so the region's headline counts trusts, as its cyber and legacy IT panel does, by hand as for the ICS."""
+    dashboard = sections._area(world.qop.region, 2026, [2026], viewer_of(reviewer_of(world.qop)))
+    figures = {
+        target.description: (target.missing, target.counted, target.counts, target.gap)
+        for theme in dashboard.headline.themes
+        for target in theme.targets
+    }
+    assert figures == {
+        "Level 3 on EPR domains": (2, 5, "trusts", pytest.approx(1.5)),
+        "Level 3 on cyber domains": (3, 5, "trusts", pytest.approx(5 / 3)),
+        "Level 3 on legacy IT domains": (2, 5, "trusts", pytest.approx(1.5)),
+        "At most 5% of devices unsupported": (2, 5, "trusts", pytest.approx(3.0)),
+    }
+    panels = {
+        row["Target"]: (
+            row["Trusts missing it"],
+            row["Trusts with a value"],
+            "trusts",
+            row["Mean gap of trusts missing it"],
+        )
+        for chart_id in ("cyber-targets", "legacy_it-targets")
+        for row in dashboard.chart(chart_id).table.to_dict("records")
+    }
+    assert panels == {name: figure for name, figure in figures.items() if name != "Level 3 on EPR domains"}
+    assert not any("counted in returns" in note for note in dashboard.headline.notes)
+
+
 def test_aggregates_under_five_are_not_shown_to_a_lead_of_another_ics(world):
     """Remove two of Greater Manchester's returns: its aggregates (4 returns) are hidden from outsiders."""
     Assessment.objects.filter(trust__name__in=["Trust 4", "Trust 5"]).delete()
@@ -148,6 +178,9 @@ def test_aggregates_under_five_are_not_shown_to_a_lead_of_another_ics(world):
     headline = ics_headline(world, lead_of(world.elsewhere)).headline
     assert headline.overall.value is None
     assert all(not theme.targets for theme in headline.themes)
+    # Targets were set: the headline says why it shows none, rather than that there are none.
+    assert [theme.facts for theme in headline.themes] == [["Too few returns to show (at least 5 are needed)"]] * 3
+    assert not any("No EPR, cyber or legacy IT targets" in note for note in headline.notes)
     # Counts of returns by status cover the 6 expected returns, enough to show.
     assert (headline.progress.expected, headline.progress.submitted) == (6, 4)
 
@@ -161,9 +194,10 @@ def test_the_summary_of_the_ics_for_its_reviewer(world):
         "No earlier cycle is comparable with 2026, so no change is shown.",
         "EPR: 2 of 5 trusts miss ‘Level 3 on EPR domains’, by 1.50 levels on average (furthest: Trust 1).",
         "Cyber: 3 of 5 trusts miss ‘Level 3 on cyber domains’, by 1.67 levels on average (furthest: Trust 1).",
-        "Legacy IT: 2 of 5 trusts miss ‘At most 5% of devices unsupported’, by 3.0 percentage points on average "
-        "(furthest: Trust 1); 2 of 5 trusts miss ‘Level 3 on legacy IT domains’, by 1.50 levels on average "
-        "(furthest: Trust 4).",
+        # The targets in the order they were set, as in the legacy IT gap panel.
+        "Legacy IT: 2 of 5 trusts miss ‘Level 3 on legacy IT domains’, by 1.50 levels on average (furthest: "
+        "Trust 4); 2 of 5 trusts miss ‘At most 5% of devices unsupported’, by 3.0 percentage points on average "
+        "(furthest: Trust 1).",
         "6 of 6 expected returns are in (submitted or approved), 1 of them approved.",
     ]
 
@@ -228,22 +262,24 @@ def test_the_headline_comes_first_and_a_warm_page_serves_it_from_the_cache(clien
 
 
 def test_a_trust_misses_a_target_when_any_of_its_returns_does_and_its_gap_is_its_largest():
+    code = "epr:level-3-on-epr-domains"
     rows = pd.DataFrame(
         [
-            ("A", "Trust A", "acute", "epr", "Level 3 on EPR domains", 0.0, True),
-            ("A", "Trust A", "community", "epr", "Level 3 on EPR domains", 0.5, False),
-            ("B", "Trust B", "acute", "epr", "Level 3 on EPR domains", 1.5, False),
-            ("B", "Trust B", "community", "epr", "Level 3 on EPR domains", 0.5, False),
-            ("C", "Trust C", "acute", "epr", "Level 3 on EPR domains", 0.0, True),
-            ("D", "Trust D", "acute", "epr", "Level 3 on EPR domains", None, None),
+            ("A", "Trust A", "acute", 0.0, 3.5),
+            ("A", "Trust A", "community", 0.5, 2.5),
+            ("B", "Trust B", "acute", 1.5, 1.5),
+            ("B", "Trust B", "community", 0.5, 2.5),
+            ("C", "Trust C", "acute", 0.0, 3.0),
+            ("D", "Trust D", "acute", None, None),
         ],
-        columns=["org_code", "org_name", "care_setting", "theme", "target_description", "gap", "met"],
-    )
-    gaps = gaps_by_unit(rows, {"epr:level-3-on-epr-domains": "levels"}, "org_code", "trusts")
-    target = gaps[("epr", "epr:level-3-on-epr-domains")]
+        columns=["org_code", "org_name", "care_setting", "gap", "measured"],
+    ).assign(target_code=code)
+    target = gaps.Target(code, "epr", "Level 3 on EPR domains", gaps.LEVELS, "Level 3 or above")
+    (figures,) = target_gaps(gaps.trust_summary(gaps.trust_gaps(rows), [target]), "trusts")
     # A and B miss (A through its community return); D has no value and is not counted; gaps 0.5 and 1.5.
-    assert (target.missing, target.counted, target.gap, target.furthest) == (2, 3, 1.0, "Trust B")
-    assert target.gap_text == "by 1.00 levels on average"
+    assert (figures.missing, figures.counted, figures.gap, figures.furthest) == (2, 3, 1.0, "Trust B")
+    assert figures.share_meeting == pytest.approx(100 / 3)
+    assert figures.gap_text == "by 1.00 levels on average"
 
 
 def test_the_summary_says_what_moved_since_the_last_comparable_cycle():
