@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 from django.db.models import Q
 
-from reports.dashboards import gaps
+from reports.dashboards import gaps, positions_svg
 from reports.dashboards.gaps import LEVELS, POINTS, read_frame
 from reports.models import AreaStat, GapScore, IndicatorScore, PillarScore, ProgressStat
 from reports.summaries import rules
@@ -102,6 +102,11 @@ class Headline:
     @property
     def overall(self) -> Position | None:
         return self.positions[0] if self.positions and self.positions[0].name == "Overall" else None
+
+    @property
+    def positions_chart(self):
+        """The pillar positions drawn as SVG (the table beside it in the headline carries the same figures)."""
+        return positions_svg.pillar_positions(self.place, self.comparator_names, self.positions)
 
     @property
     def has_targets(self) -> bool:

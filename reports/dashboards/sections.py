@@ -183,11 +183,7 @@ def _code_token() -> str:
     back) never reads a dashboard cached by other code."""
     root = Path(__file__).resolve().parents[2]
     sources = [
-        Path(__file__),
-        Path(charts.__file__),
-        Path(__file__).with_name("gaps.py"),
-        Path(__file__).with_name("headline.py"),
-        Path(__file__).with_name("summary.py"),
+        *sorted(Path(__file__).parent.glob("*.py")),
         *sorted((root / "templates" / "reports").glob("_*.html")),
     ]
     return hashlib.md5(b"".join(path.read_bytes() for path in sources), usedforsecurity=False).hexdigest()[:8]

@@ -168,6 +168,6 @@ def test_axe_finds_nothing_with_every_chart_drawn_and_every_table_open(page, das
     assert figures.count() >= 1
     for index in range(figures.count()):
         figures.nth(index).scroll_into_view_if_needed()
-        figures.nth(index).locator(".main-svg").first.wait_for()
+        figures.nth(index).locator(".main-svg").first.wait_for(timeout=60000)
     page.evaluate("() => document.querySelectorAll('details').forEach((details) => { details.open = true; })")
     assert violations(page) == []
