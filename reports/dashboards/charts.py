@@ -125,8 +125,8 @@ class Chart:
       cell {"text", "numeric", "missing"}; a column's unit (`units`, e.g. {"Devices (%)": "%"}) follows its numbers;
     - `table_html`: that table rendered once by reports/_chart_table.html, and `figure_script`: the figure as the
       json_script tag that charts.js reads; the chart include (reports/_chart.html) places both as they are;
-    - `long_categories`: True for charts with many category rows (rankings, heatmaps, lists of trusts), which the
-      page replaces by their table on narrow screens, where their labels would leave no room to plot.
+    - `long_categories`: True for charts whose categories are rows of names (trusts, ICSs, pillars, targets), which
+      the page replaces by their table on narrow screens, where the names would leave no room to plot.
 
     Built from a DataFrame `table`, converted once here; `.table` gives a DataFrame back for analysis and tests.
     Immutable once built, like the dataclass it replaces.
@@ -631,7 +631,9 @@ def pillar_comparison(
         ],
     )
     layout["legend"]["traceorder"] = "normal"
-    return Chart(id, title, description, _figure(data, layout), _with_code(pd.DataFrame(table), _codes(df)))
+    return Chart(
+        id, title, description, _figure(data, layout), _with_code(pd.DataFrame(table), _codes(df)), long_categories=True
+    )
 
 
 def trend(
@@ -840,7 +842,7 @@ def gaps(
             table["Target met"] = [_yes_no(value) for value in _values(df["met"])]
     if _has(df, "england_share_met"):
         table["England: share of returns meeting it (%)"] = _values(df["england_share_met"])
-    return Chart(id, title, description, _figure(data, layout), pd.DataFrame(table))
+    return Chart(id, title, description, _figure(data, layout), pd.DataFrame(table), long_categories=True)
 
 
 def gap_targets(
@@ -909,7 +911,7 @@ def gap_targets(
             f"Mean gap of {counted} missing it": _values(df["mean_gap"]),
         }
     )
-    return Chart(id, title, description, _figure(data, layout), table)
+    return Chart(id, title, description, _figure(data, layout), table, long_categories=True)
 
 
 def gap_below(
@@ -1019,7 +1021,7 @@ def indicator_comparison(
         xaxis=_axis("Value (unit in each label)", rangemode="tozero"),
         yaxis=_category_axis("Indicator"),
     )
-    return Chart(id, title, description, _figure(data, layout), pd.DataFrame(table))
+    return Chart(id, title, description, _figure(data, layout), pd.DataFrame(table), long_categories=True)
 
 
 def heatmap(
@@ -1213,7 +1215,7 @@ def distribution(
         }
     )
     table["Assessments"] = table["Assessments"].astype("Int64")
-    return Chart(id, title, description, _figure(data, layout), _with_code(table, _codes(df)))
+    return Chart(id, title, description, _figure(data, layout), _with_code(table, _codes(df)), long_categories=True)
 
 
 def _translucent(colour: str, alpha: float = 0.35) -> str:
@@ -1417,7 +1419,7 @@ def deciles(
         table["Lower quartile"] = [_plain(first.at[p, "q1"]) for p in pillars]
         table["Upper quartile"] = [_plain(first.at[p, "q3"]) for p in pillars]
     codes = [_plain(first.at[p, "code"]) for p in pillars] if "code" in df.columns else None
-    return Chart(id, title, description, _figure(data, layout), _with_code(table, codes))
+    return Chart(id, title, description, _figure(data, layout), _with_code(table, codes), long_categories=True)
 
 
 def stacked_counts(

@@ -120,9 +120,7 @@ POLICY = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline
 
 @pytest.fixture
 def two_charts(page, live_server):
-    html = TWO_CHARTS.render(
-        Context({"long": long_category_chart(build("heatmap")), "short": build("pillar_comparison")})
-    )
+    html = TWO_CHARTS.render(Context({"long": long_category_chart(build("heatmap")), "short": build("trend")}))
     page.route(
         f"{live_server.url}/two-charts/",
         lambda route: route.fulfill(body=html, content_type="text/html", headers={"Content-Security-Policy": POLICY}),
@@ -135,7 +133,7 @@ def test_on_a_narrow_screen_a_long_category_chart_shows_its_table_instead(two_ch
     page = two_charts
     page.set_viewport_size({"width": width, "height": 900})
     page.goto("/two-charts/")
-    long, short = page.locator("#chart-heatmap"), page.locator("#chart-pillars")
+    long, short = page.locator("#chart-heatmap"), page.locator("#chart-trend")
     short.locator(".main-svg").first.wait_for()
     assert not drawn(page, long) and long.is_hidden()
     assert page.locator("#chart-heatmap-table").evaluate("details => details.open")
@@ -164,7 +162,7 @@ def test_axe_finds_nothing_with_every_chart_drawn_and_every_table_open(page, das
     log_in(page, user)
     page.wait_for_load_state()
     page.goto(url)
-    figures = page.locator(".app-chart-figure:has(.app-chart:not([data-long-categories]))")
+    figures = page.locator(".app-chart-figure:has(.app-chart)")
     assert figures.count() >= 1
     for index in range(figures.count()):
         figures.nth(index).scroll_into_view_if_needed()

@@ -20,13 +20,13 @@ def tag(html, pattern):
 
 
 def test_as_served_the_table_is_open_and_the_drawing_area_hidden():
-    html = render_to_string("reports/_chart.html", {"chart": build("pillar_comparison")})
+    html = render_to_string("reports/_chart.html", {"chart": build("trend")})
     chart = tag(html, r'<div class="app-chart"[^>]*>')
     details = tag(html, r"<details[^>]*>")
     assert " hidden" in chart and "data-draw" not in chart and "data-long-categories" not in chart
     assert (
         details
-        == '<details class="nhsuk-details nhsuk-u-margin-bottom-3" id="chart-pillars-table" open data-close-when-drawn>'
+        == '<details class="nhsuk-details nhsuk-u-margin-bottom-3" id="chart-trend-table" open data-close-when-drawn>'
     )
 
 
@@ -39,7 +39,7 @@ def test_the_board_pack_draws_every_chart_at_once_whatever_its_categories():
 
 
 def test_a_chart_with_long_categories_is_flagged_for_narrow_screens():
-    chart = build("pillar_comparison")
+    chart = build("trend")
     assert not chart.long_categories and build("heatmap").long_categories
     assert "data-long-categories" not in render_to_string("reports/_chart.html", {"chart": chart})
     html = render_to_string("reports/_chart.html", {"chart": long_category_chart(chart)})

@@ -766,8 +766,8 @@ def test_movers_carry_codes_and_are_long_category_charts():
 
 @pytest.mark.parametrize(
     ("name", "long"),
-    [("pillar_comparison", False), ("trend", False), ("distribution", False), ("deciles", False),
-     ("ranked", True), ("heatmap", True), ("histogram", True), ("movers", True)],
+    [("trend", False), ("pillar_comparison", True), ("distribution", True), ("deciles", True), ("gaps", True),
+     ("indicator_comparison", True), ("ranked", True), ("heatmap", True), ("histogram", True), ("movers", True)],
 )  # fmt: skip
 def test_charts_with_many_category_rows_say_so(name, long):
     chart = build(name)
@@ -900,7 +900,10 @@ def test_include_renders_title_description_chart_json_table_and_csv_link():
     assert '<h3 class="nhsuk-heading-s nhsuk-u-margin-bottom-2" id="chart-pillars-title">' in html
     assert "Pillar scores against comparators</h3>" in html
     assert chart.description.replace("'", "&#x27;") in html
-    assert '<div class="app-chart" id="chart-pillars" data-chart-id="pillars" aria-hidden="true" hidden></div>' in html
+    assert (
+        '<div class="app-chart" id="chart-pillars" data-chart-id="pillars" data-long-categories aria-hidden="true" hidden></div>'
+        in html
+    )
 
     script = re.search(r'<script id="chart-pillars-data" type="application/json">(.*?)</script>', html, re.S)
     assert script and json.loads(script.group(1)) == chart.figure
