@@ -85,6 +85,11 @@ class DemoSummary:
     indicator_values: int = 0
 
     def lines(self):
+        if not self.assessments:
+            return [
+                f"Demo cycle {DEMO_YEAR}: every demo assessment is already there; left as it is "
+                "(load_demo_data --replace starts it again)."
+            ]
         mix = ", ".join(f"{count} {status}" for status, count in sorted(self.by_status.items()))
         return [
             f"Demo cycle {DEMO_YEAR}: {self.assessments} assessments ({mix}), {self.answers} domain answers, "
@@ -146,9 +151,11 @@ def _latest(kind: str) -> Framework:
 
 
 @transaction.atomic
-def load_demo_data(*, today: datetime.date | None = None) -> DemoSummary:
-    """Replace the demo cycle's assessments with a fresh deterministic set. One transaction, one audit event,
-    one refresh mark for the cycle."""
+def load_demo_data(*, today: datetime.date | None = None, replace: bool = False) -> DemoSummary:
+    """Fill the demo cycle with deterministic assessments where there are none. People enter, submit and approve
+    returns in this cycle, so a re-run (every `make run`) adds only what is missing and never touches an existing
+    assessment, its answers or its history; `replace=True` (asked for explicitly) wipes the cycle and starts again.
+    One transaction, one audit event and one refresh mark for the cycle when anything was made."""
     if not settings.DEBUG:
         raise DemoRefused("Demo data is only loaded when DEBUG is on.")
     today = today or timezone.localdate()
@@ -156,17 +163,20 @@ def load_demo_data(*, today: datetime.date | None = None) -> DemoSummary:
     cycle = Cycle.objects.filter(year=DEMO_YEAR).first()
     if cycle is not None and not cycle.is_demo:
         raise DemoRefused(f"The {DEMO_YEAR} cycle holds real data: demo data never replaces it.")
-    if cycle is None:
-        cycle = Cycle(year=DEMO_YEAR, kind=CycleKind.COLLECTED, is_demo=True)
-    cycle.state, cycle.trust_framework, cycle.ics_framework = CycleState.OPEN, trust_framework, ics_framework
-    cycle.opens_on, cycle.closes_on = today - datetime.timedelta(days=60), today + datetime.timedelta(days=30)
-    cycle.save()
-    cycle.assessments.all().delete()
-    cycle.targets.all().delete()
-    GapTarget.objects.bulk_create(
-        GapTarget(cycle=cycle, theme=theme, kind=kind, indicator_code=code, value=value, description=description)
-        for theme, kind, code, value, description in DEFAULT_TARGETS
-    )
+    if cycle is None or replace:
+        cycle = cycle or Cycle(year=DEMO_YEAR, kind=CycleKind.COLLECTED, is_demo=True)
+        cycle.state, cycle.trust_framework, cycle.ics_framework = CycleState.OPEN, trust_framework, ics_framework
+        cycle.opens_on, cycle.closes_on = today - datetime.timedelta(days=60), today + datetime.timedelta(days=30)
+        cycle.save()
+        cycle.assessments.all().delete()
+        cycle.targets.all().delete()
+    else:
+        trust_framework, ics_framework = cycle.trust_framework, cycle.ics_framework
+    if not cycle.targets.exists():
+        GapTarget.objects.bulk_create(
+            GapTarget(cycle=cycle, theme=theme, kind=kind, indicator_code=code, value=value, description=description)
+            for theme, kind, code, value, description in DEFAULT_TARGETS
+        )
 
     published = _published_pillar_means()
     plans = [
@@ -175,6 +185,13 @@ def load_demo_data(*, today: datetime.date | None = None) -> DemoSummary:
         for setting in trust.care_settings.all()
     ]
     plans += [(ics.code, "ics", None, None, ics) for ics in ICS.objects.select_related("region")]
+    present = {
+        (trust_code, setting) if trust_code else (ics_code, "ics")
+        for trust_code, setting, ics_code in cycle.assessments.values_list(
+            "trust__code", "care_setting_id", "ics__code"
+        )
+    }
+    plans = [plan for plan in plans if plan[:2] not in present]
     now = timezone.now()
     assessments = []
     for code, setting_slug, trust, setting, ics in plans:
@@ -204,7 +221,7 @@ def load_demo_data(*, today: datetime.date | None = None) -> DemoSummary:
     indicators = {framework.pk: list(framework.indicators.all()) for framework in (trust_framework, ics_framework)}
     answers, values, comments = [], [], []
     summary = DemoSummary(assessments=len(assessments))
-    for assessment in cycle.assessments.select_related("trust", "ics", "care_setting"):
+    for assessment in assessments:
         summary.by_status[assessment.status] = summary.by_status.get(assessment.status, 0) + 1
         code = assessment.trust.code if assessment.trust_id else assessment.ics.code
         if code in FRESH_DRAFT_TRUSTS:
@@ -254,6 +271,8 @@ def load_demo_data(*, today: datetime.date | None = None) -> DemoSummary:
     ]
     if reviewer_comments:
         ReviewComment.objects.bulk_create(reviewer_comments)
+    if not assessments:
+        return summary
     audit.record(
         by=None,
         action="load_demo_data",
