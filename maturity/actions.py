@@ -8,6 +8,7 @@ The state machine: draft → submitted → (returned → submitted)* → approve
 assessment (back to draft). Only draft and returned assessments can be changed, and only while the cycle is open.
 """
 
+import math
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
@@ -507,18 +508,13 @@ def update_cycle(*, by, cycle: Cycle, state: str, opens_on=None, closes_on=None)
 def set_gap_targets(*, by, cycle: Cycle, targets: list[dict]) -> Cycle:
     """Replace a cycle's gap targets. Each: theme, kind, indicator_code (for indicator kinds), value, description."""
     _require_analyst(by)
+    indicators = {
+        indicator.code: indicator
+        for indicator in Indicator.objects.filter(framework__in=[cycle.trust_framework_id, cycle.ics_framework_id])
+    }
     errors = {}
     for number, target in enumerate(targets, start=1):
-        if target["theme"] not in Theme.values:
-            errors[f"target-{number}-theme"] = f"Target {number}: choose a theme"
-        if target["kind"] not in TargetKind.values:
-            errors[f"target-{number}-kind"] = f"Target {number}: choose what the target measures"
-        if target["kind"] != TargetKind.DOMAIN_LEVEL and not target.get("indicator_code"):
-            errors[f"target-{number}-indicator_code"] = f"Target {number}: name the indicator"
-        if target["kind"] == TargetKind.DOMAIN_LEVEL and not (
-            isinstance(target["value"], int | float) and 1 <= target["value"] <= 5
-        ):
-            errors[f"target-{number}-value"] = f"Target {number}: a level target is a number from 1 to 5"
+        errors.update(_target_errors(number, target, indicators))
     if errors:
         raise Invalid(errors)
     before = [_target_dict(target) for target in cycle.targets.all()]
@@ -544,6 +540,59 @@ def set_gap_targets(*, by, cycle: Cycle, targets: list[dict]) -> Cycle:
     )
     refresh.mark(reason="targets", cycle=cycle)
     return cycle
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _target_errors(number: int, target: dict, indicators: dict[str, Indicator]) -> dict[str, str]:
+    """What is wrong with one gap target, by field. Each kind's value is typed: a level from 1 to 5, a finite number
+    within the indicator's bounds, or a list of the indicator's allowed values. A value the summaries cannot use
+    would stop every refresh of the cycle, so it is refused here, where the analyst can fix it."""
+    errors, where = {}, f"target-{number}-"
+    kind, value, code = target["kind"], target["value"], target.get("indicator_code", "")
+    if target["theme"] not in Theme.values:
+        errors[where + "theme"] = f"Target {number}: choose a theme"
+    if kind not in TargetKind.values:
+        errors[where + "kind"] = f"Target {number}: choose what the target measures"
+        return errors
+    if kind == TargetKind.DOMAIN_LEVEL:
+        if not (_is_number(value) and 1 <= value <= 5):
+            errors[where + "value"] = f"Target {number}: a level target is a number from 1 to 5, like 3 or 3.5"
+        return errors
+    indicator = indicators.get(code)
+    if indicator is None:
+        errors[where + "indicator_code"] = f"Target {number}: name an indicator of this cycle's frameworks" + (
+            f" ('{code}' is not one)" if code else ""
+        )
+        return errors
+    if kind == TargetKind.INDICATOR_IN:
+        if not (isinstance(value, list) and value and all(isinstance(item, str | bool) for item in value)):
+            errors[where + "value"] = f"Target {number}: list the allowed values, separated by commas"
+        elif indicator.choices and (unknown := [item for item in value if item not in indicator.choices]):
+            errors[where + "value"] = (
+                f"Target {number}: {', '.join(map(str, unknown))} is not a value of {indicator.name}; "
+                f"choose from {', '.join(indicator.choices)}"
+            )
+        return errors
+    low = indicator.min_value if indicator.min_value is not None else -math.inf
+    high = indicator.max_value if indicator.max_value is not None else math.inf
+    if not (_is_number(value) and low <= value <= high):
+        bounds = " and ".join(
+            part
+            for part in (
+                f"at least {indicator.min_value:g}" if indicator.min_value is not None else "",
+                f"at most {indicator.max_value:g}" if indicator.max_value is not None else "",
+            )
+            if part
+        )
+        errors[where + "value"] = (
+            f"Target {number}: {indicator.name} is compared with a number"
+            + (f" {bounds}" if bounds else "")
+            + ", without a % sign, like 5"
+        )
+    return errors
 
 
 def _target_dict(target: GapTarget) -> dict:

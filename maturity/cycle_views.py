@@ -12,6 +12,7 @@ from maturity.models import Cycle, CycleState, Framework, FrameworkKind, TargetK
 from trusts import permissions
 
 BLANK_TARGET_ROWS = 3
+MAX_TARGET_ROWS = 100
 
 
 def _date(raw: str, field: str, errors: dict) -> datetime.date | None:
@@ -31,7 +32,16 @@ def _target_value(kind: str, raw: str):
     try:
         return float(raw)
     except ValueError:
-        return raw
+        return raw  # kept as typed, so set_gap_targets can say what is wrong with it
+
+
+def _row_count(raw: str) -> int:
+    """How many target rows the form had: the page shows the targets and a few blank rows, so anything beyond a
+    generous bound did not come from it."""
+    try:
+        return max(0, min(int(raw), MAX_TARGET_ROWS))
+    except ValueError:
+        return 0
 
 
 @login_required
@@ -98,7 +108,7 @@ def cycle_detail(request, year):
                 return redirect("cycle", year=cycle.year)
     elif request.method == "POST":
         rows = []
-        for number in range(1, int(request.POST.get("target_rows", "0")) + 1):
+        for number in range(1, _row_count(request.POST.get("target_rows", "")) + 1):
             prefix = f"target-{number}-"
             if not request.POST.get(prefix + "description", "").strip():
                 continue

@@ -2,7 +2,16 @@ import pytest
 
 from maturity import actions
 from maturity.models import AuditEvent, Cycle, CycleState, GapTarget, RefreshMark
-from tests.factories import CycleFactory, FrameworkFactory, ICSFactory, TrustFactory, analyst, lead_of, reviewer_of
+from tests.factories import (
+    CycleFactory,
+    FrameworkFactory,
+    ICSFactory,
+    TrustFactory,
+    analyst,
+    lead_of,
+    reviewer_of,
+    small_framework,
+)
 
 
 @pytest.fixture
@@ -90,9 +99,9 @@ def test_gap_targets_are_replaced_and_audited(people):
         {
             "theme": "cyber",
             "kind": "indicator_in",
-            "indicator_code": "dspt_status",
-            "value": ["Standards Met", "Standards Exceeded"],
-            "description": "DSPT met",
+            "indicator_code": "epr_supplier",
+            "value": ["Epic", "Oracle Health (Cerner)"],
+            "description": "A supplier with a national framework",
         },
     ]
     actions.set_gap_targets(by=people["analyst"], cycle=cycle, targets=targets)
@@ -109,6 +118,28 @@ def test_gap_targets_are_replaced_and_audited(people):
         ({"theme": "epr", "kind": "guess", "value": 3}, "target-1-kind"),
         ({"theme": "epr", "kind": "domain_level", "value": 7}, "target-1-value"),
         ({"theme": "epr", "kind": "indicator_at_most", "value": 5}, "target-1-indicator_code"),
+        (
+            {"theme": "epr", "kind": "indicator_at_most", "indicator_code": "no_such", "value": 5},
+            "target-1-indicator_code",
+        ),
+        # What a typo in the cycle page's value field reaches the action as: a string, NaN, a bound broken.
+        *(
+            (
+                {"theme": "legacy_it", "kind": kind, "indicator_code": "unsupported_devices_pct", "value": value},
+                "target-1-value",
+            )
+            for kind in ("indicator_at_most", "indicator_at_least")
+            for value in ("5%", "abc", -1, float("nan"), float("inf"), 101, True)
+        ),
+        *(
+            ({"theme": "epr", "kind": "domain_level", "value": value}, "target-1-value")
+            for value in ("3", float("nan"), 0, True)
+        ),
+        ({"theme": "epr", "kind": "indicator_in", "indicator_code": "epr_supplier", "value": []}, "target-1-value"),
+        (
+            {"theme": "epr", "kind": "indicator_in", "indicator_code": "epr_supplier", "value": ["Epicc"]},
+            "target-1-value",
+        ),
     ],
 )
 def test_bad_targets_are_named_and_nothing_changes(people, target, field):
@@ -128,7 +159,7 @@ def test_the_cycle_pages_are_for_analysts(client, people, role, status):
 
 
 def test_an_analyst_opens_a_cycle_and_sets_a_target_through_the_pages(client, people):
-    trust_framework, ics_framework = frameworks()
+    trust_framework, ics_framework = small_framework(), small_framework(kind="ics")
     client.force_login(people["analyst"])
     response = client.post(
         "/cycles/",
@@ -156,6 +187,35 @@ def test_an_analyst_opens_a_cycle_and_sets_a_target_through_the_pages(client, pe
     cycle = Cycle.objects.get(year=2027)
     assert cycle.state == CycleState.OPEN
     assert cycle.targets.get().value == 5.0
+
+
+@pytest.mark.parametrize("typed", ["5%", "abc", "-1", "nan"])
+def test_a_mistyped_target_is_refused_on_the_page_with_what_to_type(client, people, typed):
+    CycleFactory(year=2026)
+    client.force_login(people["analyst"])
+    response = client.post(
+        "/cycles/2026/",
+        {
+            "targets": "1",
+            "target_rows": "1",
+            "target-1-description": "At most 5% unsupported devices",
+            "target-1-theme": "legacy_it",
+            "target-1-kind": "indicator_at_most",
+            "target-1-indicator_code": "unsupported_devices_pct",
+            "target-1-value": typed,
+        },
+    )
+    assert response.status_code == 400
+    assert "without a % sign, like 5" in response.content.decode()
+    assert not GapTarget.objects.exists()
+
+
+@pytest.mark.parametrize("rows", ["many", "10000000000"])
+def test_a_forged_row_count_is_not_a_server_error(client, people, rows):
+    CycleFactory(year=2026)
+    client.force_login(people["analyst"])
+    response = client.post("/cycles/2026/", {"targets": "1", "target_rows": rows})
+    assert response.status_code in (200, 302)
 
 
 def test_a_bad_date_is_named_on_the_page(client, people):
