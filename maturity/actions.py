@@ -33,6 +33,7 @@ from maturity.models import (
     TargetKind,
     Theme,
 )
+from notifications import outbox
 from trusts import permissions
 from trusts.models import CareSetting, Trust
 
@@ -343,6 +344,7 @@ def submit_assessment(
         after={"status": assessment.status},
     )
     refresh.mark(reason="submit", assessment=assessment)
+    outbox.assessment_submitted(assessment)
     return assessment
 
 
@@ -386,6 +388,7 @@ def return_assessment(*, by, assessment: Assessment, expected_version: int, comm
         },
     )
     refresh.mark(reason="return", assessment=assessment)
+    outbox.assessment_returned(assessment, comments)
     return assessment
 
 
@@ -408,6 +411,7 @@ def approve_assessment(*, by, assessment: Assessment, expected_version: int, com
         after={"status": Status.APPROVED, "comment": comment.strip()},
     )
     refresh.mark(reason="approve", assessment=assessment)
+    outbox.assessment_approved(assessment, comment)
     return assessment
 
 
