@@ -5,6 +5,9 @@ import pytest
 from maturity import actions
 from maturity.models import Assessment
 from notifications import sending
+
+# The browser tests' Chromium and page (tests/e2e/conftest.py), for test_browser.py.
+from tests.e2e.conftest import browser, page  # noqa: F401
 from tests.factories import AssessmentFactory, CycleFactory, ICSFactory, TrustFactory, analyst, lead_of, reviewer_of
 
 FULL_ANSWERS = {"WL01": {"level": "3"}, "SF01": {"level": "2"}, "SF02": {"level": "4"}}
@@ -12,6 +15,16 @@ FULL_ANSWERS = {"WL01": {"level": "3"}, "SF01": {"level": "2"}, "SF02": {"level"
 
 @pytest.fixture
 def world(db):
+    return build_world()
+
+
+@pytest.fixture
+def transactional_world(transactional_db):
+    """The same world committed, for a live server and a browser."""
+    return build_world()
+
+
+def build_world():
     """Greater Manchester (QOP) with one trust and its people, and another ICS (QVV) with a reviewer of its own."""
     ics = ICSFactory(code="QOP", name="NHS Greater Manchester Integrated Care Board")
     other_ics = ICSFactory(code="QVV")

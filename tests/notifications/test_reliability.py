@@ -1,5 +1,6 @@
 """Sending never blocks or fails a save: the outbox row is written with the change and goes when it can."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from maturity import actions
 from maturity.models import Status
 from notifications import sending
 from notifications.models import OutboxEmail
+from tests.conftest import real_services
 from tests.notifications.conftest import fill, submit_kwargs
 
 
@@ -109,3 +111,33 @@ def test_the_sweep_gives_up_after_the_last_attempt(world, smtp_server):
     assert sending.sweep(now=timezone.now() + timedelta(days=1)) == 0
     email.refresh_from_db()
     assert email.sent_at is None and smtp_server.messages == []
+
+
+@pytest.fixture
+def mail_worker(request, smtp_server, monkeypatch):
+    """A real Celery worker process (tests/conftest.py) whose settings send to this test's SMTP server."""
+    monkeypatch.delenv("EMAIL_URL", raising=False)
+    monkeypatch.setenv("EMAIL_HOST", smtp_server.host)
+    monkeypatch.setenv("EMAIL_PORT", str(smtp_server.port))
+    return request.getfixturevalue("celery_worker_process")
+
+
+@pytest.mark.services
+@pytest.mark.skipif(not real_services(), reason="needs REDIS_URL and DATABASE_URL (PostgreSQL) for a real worker")
+def test_with_redis_a_real_worker_sends_the_emails_once_the_submission_commits(
+    transactional_world, mail_worker, smtp_server
+):
+    lead = transactional_world.users["lead"]
+    fill(transactional_world.assessment, lead)
+    actions.submit_assessment(**submit_kwargs(transactional_world.assessment, lead))
+
+    # Wait for the worker (it starts in a few seconds), not for a time: no sweep runs here.
+    for _ in range(600):
+        if len(smtp_server.messages) == 2:
+            break
+        time.sleep(0.1)
+    assert {message["X-Envelope-To"] for message in smtp_server.messages} == {
+        "reviewer@qop.example.nhs.uk",
+        "second@qop.example.nhs.uk",
+    }
+    assert not OutboxEmail.objects.unsent().exists()
