@@ -6,6 +6,7 @@ Set DATABASE_URL for PostgreSQL and REDIS_URL for a real Celery broker, result b
 
 import os
 from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "trusts",
     "maturity",
     "reports",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -129,7 +131,61 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "reports.heartbeat", "schedule": 60.0},
     "sweep-refresh-marks": {"task": "reports.sweep_refresh_marks", "schedule": 60.0},
     "nightly-rebuild": {"task": "reports.rebuild_summaries", "schedule": crontab(hour=2, minute=30)},
+    "sweep-outbox": {"task": "notifications.sweep_outbox", "schedule": 60.0},
+    # Once a morning (UTC): each reminder is written once whenever it runs, so a missed morning is caught up.
+    "deadline-reminders": {"task": "notifications.send_reminders", "schedule": crontab(hour=7, minute=0)},
 }
+
+# --- E-mail ---------------------------------------------------------------------------------------------------
+
+# Links in e-mails are absolute: the address people open the service at.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "NHS Digital Maturity Dashboard <no-reply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Seconds before an SMTP connection or command gives up; the outbox retries later.
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
+
+
+def email_settings(url: str) -> dict:
+    """EMAIL_URL, e.g. smtp://user:password@host:587/?tls=true (STARTTLS) or smtps://user:password@host (TLS from
+    the start, port 465): the SMTP settings it names. User and password may be percent-encoded."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+        raise ImproperlyConfigured("EMAIL_URL must look like smtp://user:password@host:587/?tls=true")
+    query = {key.lower(): value.lower() for key, value in parse_qsl(parts.query)}
+    use_ssl = parts.scheme == "smtps" or query.get("ssl") in {"1", "true", "yes", "on"}
+    return {
+        "EMAIL_HOST": parts.hostname,
+        "EMAIL_PORT": parts.port or (465 if use_ssl else 25),
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_TLS": query.get("tls") in {"1", "true", "yes", "on"},
+        "EMAIL_USE_SSL": use_ssl,
+    }
+
+
+EMAIL_URL = os.environ.get("EMAIL_URL", "")
+if EMAIL_URL or os.environ.get("EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    _smtp = (
+        email_settings(EMAIL_URL)
+        if EMAIL_URL
+        else {
+            "EMAIL_HOST": os.environ["EMAIL_HOST"],
+            "EMAIL_PORT": int(os.environ.get("EMAIL_PORT", "25")),
+            "EMAIL_HOST_USER": os.environ.get("EMAIL_HOST_USER", ""),
+            "EMAIL_HOST_PASSWORD": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+            "EMAIL_USE_TLS": env_bool("EMAIL_USE_TLS", False),
+            "EMAIL_USE_SSL": env_bool("EMAIL_USE_SSL", False),
+        }
+    )
+    EMAIL_HOST, EMAIL_PORT = _smtp["EMAIL_HOST"], _smtp["EMAIL_PORT"]
+    EMAIL_HOST_USER, EMAIL_HOST_PASSWORD = _smtp["EMAIL_HOST_USER"], _smtp["EMAIL_HOST_PASSWORD"]
+    EMAIL_USE_TLS, EMAIL_USE_SSL = _smtp["EMAIL_USE_TLS"], _smtp["EMAIL_USE_SSL"]
+else:
+    # Development: each e-mail is a file in var/mail/, to read without a mail server.
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = BASE_DIR / "var" / "mail"
 
 # --- Auth -----------------------------------------------------------------------------------------------------
 

@@ -22,4 +22,5 @@ urlpatterns = [
     path("", include("reports.exports.urls")),
     path("", include("maturity.urls")),
     path("", include("trusts.urls")),
+    path("", include("notifications.urls")),
 ]

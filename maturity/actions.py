@@ -34,6 +34,7 @@ from maturity.models import (
     TargetKind,
     Theme,
 )
+from notifications import outbox
 from trusts import permissions
 from trusts.models import CareSetting, Trust
 
@@ -344,6 +345,7 @@ def submit_assessment(
         after={"status": assessment.status},
     )
     refresh.mark(reason="submit", assessment=assessment)
+    outbox.assessment_submitted(assessment)
     return assessment
 
 
@@ -387,6 +389,7 @@ def return_assessment(*, by, assessment: Assessment, expected_version: int, comm
         },
     )
     refresh.mark(reason="return", assessment=assessment)
+    outbox.assessment_returned(assessment, comments)
     return assessment
 
 
@@ -409,6 +412,7 @@ def approve_assessment(*, by, assessment: Assessment, expected_version: int, com
         after={"status": Status.APPROVED, "comment": comment.strip()},
     )
     refresh.mark(reason="approve", assessment=assessment)
+    outbox.assessment_approved(assessment, comment)
     return assessment
 
 

@@ -343,7 +343,9 @@ def submit(request, code, year, setting=None):
             messages.error(request, str(error))
             return redirect(assessment_url(assessment))
         else:
-            messages.success(request, "Assessment submitted. Your ICS reviewers have been told it is ready for review.")
+            messages.success(
+                request, "Assessment submitted. Its reviewers will be e-mailed that it is ready for review."
+            )
             return redirect(assessment_url(assessment))
     missing = actions.missing_answers(assessment) if assessment.is_editable_status else []
     context = _context(

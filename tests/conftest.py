@@ -2,11 +2,16 @@
 REDIS_URL are set (CI), SQLite and eager Celery otherwise; tests that need the real services skip with a reason."""
 
 import os
+import socket
 import subprocess
 import sys
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
@@ -77,3 +82,51 @@ def celery_worker_process(transactional_db):
 
 def real_services() -> bool:
     return bool(settings.REDIS_URL) and settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+@dataclass
+class SMTPServer:
+    """A real SMTP server on 127.0.0.1 (aiosmtpd, in a thread of the test process). `messages` holds what it
+    received, in order, each parsed; stop() and start() take it down and bring it back on the same port."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    messages: list[EmailMessage] = field(default_factory=list)
+    _controller: Controller | None = None
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's handler hook
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def start(self) -> None:
+        if not self.port:
+            with socket.socket() as probe:
+                probe.bind((self.host, 0))
+                self.port = probe.getsockname()[1]
+        # A stopped controller's event loop is closed: each start needs a new one.
+        self._controller = Controller(self, hostname=self.host, port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def to(self, address: str) -> list[EmailMessage]:
+        """The messages delivered to this address."""
+        return [message for message in self.messages if address in message["X-Envelope-To"].split(", ")]
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """Django sends through a real SMTP server for the test: its messages are the e-mails that went out."""
+    server = SMTPServer()
+    server.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = server.host, server.port
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    yield server
+    server.stop()
