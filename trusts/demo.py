@@ -6,10 +6,19 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.db.models import Value
+from django.db.models.functions import Concat
 
 from trusts.models import ICS, Membership, Role, Trust
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - published in the README; refused when DEBUG is off
+# Demo accounts get e-mail addresses under a reserved domain (RFC 2606), so notifications to them can be read in
+# var/mail/ during development and can never reach a real mailbox.
+DEMO_EMAIL_DOMAIN = "dma-demo.example"
+
+
+def demo_email(username: str) -> str:
+    return f"{username}@{DEMO_EMAIL_DOMAIN}"
 
 
 class DemoRefused(Exception):
@@ -41,8 +50,14 @@ def create_demo_accounts() -> DemoSummary:
     # One hash for all: hashing the same password hundreds of times would take minutes.
     password = make_password(DEMO_PASSWORD)
     existing = set(User.objects.filter(username__in=usernames).values_list("username", flat=True))
-    User.objects.bulk_create(User(username=name, password=password) for name in usernames if name not in existing)
+    User.objects.bulk_create(
+        User(username=name, email=demo_email(name), password=password) for name in usernames if name not in existing
+    )
     User.objects.filter(username__in=existing).update(password=password, is_active=True)
+    # Accounts made before demo accounts had addresses get one; an address someone set is kept.
+    User.objects.filter(username__in=existing, email="").update(
+        email=Concat("username", Value(f"@{DEMO_EMAIL_DOMAIN}"))
+    )
     users = dict(User.objects.filter(username__in=usernames).values_list("username", "pk"))
     Membership.objects.bulk_create(
         (

@@ -4,6 +4,7 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 
 from tests.factories import ICSFactory, TrustFactory
+from trusts.demo import create_demo_accounts
 from trusts.models import Membership, Role
 
 
@@ -68,3 +69,14 @@ def test_hashes_the_password_once(organisations, monkeypatch):
     monkeypatch.setattr(trusts.demo, "make_password", lambda password: calls.append(password) or real(password))
     call_command("create_demo_accounts")
     assert calls == ["demo"]
+
+
+@override_settings(DEBUG=True)
+def test_demo_accounts_have_addresses_that_cannot_reach_a_real_mailbox(organisations):
+    User = get_user_model()
+    User.objects.create(username="lead-r0a")  # made before demo accounts had addresses
+    User.objects.create(username="ics-qop", email="someone@nhs.net")
+    create_demo_accounts()
+    assert User.objects.get(username="analyst").email == "analyst@dma-demo.example"
+    assert User.objects.get(username="lead-r0a").email == "lead-r0a@dma-demo.example"
+    assert User.objects.get(username="ics-qop").email == "someone@nhs.net"
