@@ -14,7 +14,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from rest_framework.authtoken.models import Token
 
 from trusts import invitations, permissions
@@ -101,7 +101,8 @@ def check_organisation(role: str, organisation: Trust | ICS | None) -> None:
     if role == Role.TRUST_LEAD and not isinstance(organisation, Trust):
         raise Invalid({"organisation": "A trust lead belongs to a trust: choose a trust"})
     if role == Role.TRUST_LEAD and not organisation.is_open:
-        raise Invalid({"organisation": f"{organisation.name} closed on {organisation.closed_on:%-d %B %Y}"})
+        closed_on = dateformat.format(organisation.closed_on, "j F Y")
+        raise Invalid({"organisation": f"{organisation.name} closed on {closed_on}: choose an open trust"})
     if role == Role.ICS_REVIEWER and not isinstance(organisation, ICS):
         raise Invalid({"organisation": "An ICS reviewer belongs to an ICS: choose an integrated care board"})
     if role == Role.ANALYST and organisation is not None:
@@ -321,7 +322,7 @@ def _acceptable(invitation: Invitation | None) -> Invitation:
         )
     if invitation.is_expired:
         raise InvitationRefused(
-            f"This invitation expired on {timezone.localtime(invitation.expires_at):%-d %B %Y at %H:%M}. "
+            f"This invitation expired on {dateformat.format(timezone.localtime(invitation.expires_at), 'j F Y')}. "
             "Ask the person who invited you to send a new one."
         )
     if not may_grant(invitation.invited_by, invitation.role, invitation.organisation):

@@ -9,7 +9,6 @@ import logging
 import secrets
 from datetime import datetime, timedelta
 
-from celery import current_app
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
@@ -19,8 +18,6 @@ from django.utils import timezone
 from trusts.models import Invitation
 
 logger = logging.getLogger(__name__)
-
-SEND_TASK = "trusts.send_invitation_email"
 
 
 def hash_token(token: str) -> str:
@@ -60,10 +57,11 @@ def send_after_commit(invitation: Invitation, link: str) -> None:
 
 def _enqueue(invitation_id: int, link: str) -> bool:
     """Best effort: a broker that is down (or, when eager, a mail server that refuses) is logged, not raised; the
-    invitation stands and can be sent again by inviting again. By name: the registered task runs eagerly when
-    Celery is eager (no REDIS_URL)."""
+    invitation stands and can be sent again by inviting again. Runs eagerly when Celery is eager (no REDIS_URL)."""
+    from trusts.tasks import send_invitation_email as task  # the task module imports this one
+
     try:
-        current_app.signature(SEND_TASK, args=[invitation_id, link]).apply_async()
+        task.apply_async(args=[invitation_id, link])
     except Exception:  # noqa: BLE001 - any broker or mail failure; the inviter sees the invitation as waiting
         # Not the link: it holds the token.
         logger.warning("Could not send the e-mail for invitation %s", invitation_id, exc_info=True)

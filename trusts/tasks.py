@@ -8,7 +8,7 @@ from trusts import invitations
 
 
 @shared_task(
-    name=invitations.SEND_TASK,
+    name="trusts.send_invitation_email",
     acks_late=True,
     autoretry_for=(SMTPException, ConnectionError),
     retry_backoff=True,

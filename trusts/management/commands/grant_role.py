@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.urls import reverse
+from django.utils import dateformat
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
@@ -91,6 +92,7 @@ class Command(BaseCommand):
 
 
 def _period(membership) -> str:
+    period = f"from {dateformat.format(membership.starts_on, 'j F Y')}"
     if membership.ends_on:
-        return f"from {membership.starts_on:%-d %B %Y} until {membership.ends_on:%-d %B %Y}"
-    return f"from {membership.starts_on:%-d %B %Y}"
+        period += f" until {dateformat.format(membership.ends_on, 'j F Y')}"
+    return period
