@@ -174,3 +174,23 @@ def test_cycles_and_frameworks_are_listed_and_viewed_only(admin_client, cycle, m
     assert 'type="submit"' not in view.split('id="content-main"')[1]
     assert admin_client.post(f"/admin/maturity/{model}/{obj.pk}/change/", {}).status_code == 403
     assert admin_client.get(f"/admin/maturity/{model}/{obj.pk}/delete/").status_code == 403
+
+
+def test_a_membership_added_on_its_own_page_is_granted_through_the_action(admin_client, world):
+    person = world.users["no-role"]
+    response = admin_client.post(
+        "/admin/trusts/membership/add/",
+        {
+            "user": str(person.pk),
+            "role": Role.ICS_REVIEWER,
+            "ics": str(world.ics_b.pk),
+            "starts_on": timezone.localdate().isoformat(),
+        },
+    )
+    membership = Membership.objects.get(user=person)
+    assert response.status_code == 302
+    assert response.url == "/admin/trusts/membership/"
+    assert membership.ics == world.ics_b
+    event = RoleEvent.objects.get()
+    assert (event.actor, event.action, event.subject) == (world.users["admin"], RoleAction.GRANT, person)
+    assert admin_client.get(f"/admin/trusts/membership/{membership.pk}/change/").status_code == 200

@@ -20,7 +20,7 @@ PASSWORDS = {
 
 
 @pytest.fixture
-def send_mail_on_commit(django_capture_on_commit_callbacks):
+def send_mail_on_commit(django_capture_on_commit_callbacks, eager_celery):
     """Run what a request leaves for after its commit (the invitation e-mail), as a real commit would."""
 
     def request(call, *args, **kwargs):

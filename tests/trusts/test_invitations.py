@@ -20,7 +20,7 @@ PASSWORD = "a-long-unusual-passphrase-42"
 
 
 @pytest.fixture
-def send(client, django_capture_on_commit_callbacks):
+def send(client, django_capture_on_commit_callbacks, eager_celery):
     """Post the invitation form as `by`, running what waits for the commit (the e-mail) as a real commit would."""
 
     def post(by, **data):
