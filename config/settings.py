@@ -201,6 +201,8 @@ LOGOUT_REDIRECT_URL = "login"
 # Failed log-ins allowed per username and per address within the window before the form refuses.
 LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", "900"))
+# Days an e-mailed invitation link can be accepted in (once).
+INVITATION_VALID_DAYS = int(os.environ.get("INVITATION_VALID_DAYS", "7"))
 
 # --- Security -------------------------------------------------------------------------------------------------
 

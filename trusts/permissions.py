@@ -77,11 +77,14 @@ NOBODY = Viewer(False, False, False, frozenset(), frozenset(), frozenset(), froz
 
 
 def memberships_of(user) -> list[Membership]:
-    """The user's memberships with their organisations, analysts' first; read once per request (kept on the user
-    object), for the viewer and the header alike."""
+    """The user's memberships in force today with their organisations, analysts' first; read once per request (kept
+    on the user object), for the viewer and the header alike. The one place roles are read: a membership not yet
+    started or already ended gives nothing."""
     cached = getattr(user, "_dma_memberships", None)
     if cached is None:
-        cached = list(Membership.objects.filter(user=user).select_related("trust", "ics").order_by("role", "pk"))
+        cached = list(
+            Membership.objects.current().filter(user=user).select_related("trust", "ics").order_by("role", "pk")
+        )
         user._dma_memberships = cached
     return cached
 

@@ -40,3 +40,13 @@ def world(db):
             "no-role": UserFactory(username="nobody"),
         },
     )
+
+
+@pytest.fixture
+def eager_celery(monkeypatch):
+    """Tasks run in the test's process even when REDIS_URL names a broker, so the e-mails they send land in the
+    test's outbox."""
+    from config.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    monkeypatch.setitem(app.conf, "task_eager_propagates", True)

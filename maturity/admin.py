@@ -1,0 +1,45 @@
+"""Cycles and frameworks in the admin, to list and read only. Cycles change on /cycles/ and frameworks are loaded
+from their files (manage.py load_frameworks): both through code that checks and audits, which the admin would
+bypass."""
+
+from django.contrib import admin
+from django.db.models import Count
+
+from maturity.models import Cycle, Domain, Framework
+from trusts.admin import ReadOnlyAdmin
+
+
+@admin.register(Cycle)
+class CycleAdmin(ReadOnlyAdmin):
+    list_display = ["year", "kind", "state", "opens_on", "closes_on", "trust_framework", "ics_framework", "is_demo"]
+    list_filter = ["kind", "state", "is_demo"]
+    list_select_related = ["trust_framework", "ics_framework"]
+
+
+class DomainInline(admin.TabularInline):
+    model = Domain
+    fields = ["position", "code", "name", "pillar", "weight"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Framework)
+class FrameworkAdmin(ReadOnlyAdmin):
+    list_display = ["code", "version", "kind", "name", "domain_count", "loaded_at"]
+    list_filter = ["kind"]
+    inlines = [DomainInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(domain_count=Count("domains"))
+
+    @admin.display(description="Domains", ordering="domain_count")
+    def domain_count(self, framework):
+        return framework.domain_count
