@@ -3,6 +3,7 @@
 from django.urls import reverse
 
 from trusts import permissions
+from trusts.actions import may_invite
 from trusts.places import home_places
 
 
@@ -18,6 +19,8 @@ def navigation(request):
             {"url": reverse("cycles"), "label": "Cycles"},
             {"url": reverse("ics_review_queue"), "label": "ICB reviews"},
         ]
+    if may_invite(user):
+        links.append({"url": reverse("invitations"), "label": "Invitations"})
     links += [
         {"url": reverse("exports"), "label": "Exports"},
         {"url": reverse("api_docs"), "label": "API"},

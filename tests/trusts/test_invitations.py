@@ -283,3 +283,10 @@ def test_someone_already_holding_the_role_is_not_invited(world, send):
     lead.save()
     response = send(world.users["reviewer"], email="lead@example.nhs.uk", role=Role.TRUST_LEAD, organisation="R0A")
     assert "lead@example.nhs.uk already has this role" in response.content.decode()
+
+
+@pytest.mark.parametrize(("who", "linked"), [("analyst", True), ("reviewer", True), ("lead", False)])
+def test_the_header_links_the_invitations_page_for_those_who_may_invite(world, client, who, linked):
+    client.force_login(world.users[who])
+    page = client.get("/account/notifications/").content.decode()
+    assert (f'href="{PAGE}"' in page) is linked
