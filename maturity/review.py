@@ -23,7 +23,13 @@ from maturity.models import (
     PublishedScore,
     Source,
 )
-from maturity.pages import PUBLISHED_INDICATOR_LABELS, IndicatorRow, PillarProgress, published_indicators_for_trust
+from maturity.pages import (
+    PUBLISHED_INDICATOR_LABELS,
+    DomainRow,
+    IndicatorRow,
+    PillarProgress,
+    published_indicators_for_trust,
+)
 from trusts.models import TrustType
 from trusts.permissions import MIN_GROUP, Viewer
 
@@ -48,13 +54,11 @@ class GroupMedian:
 
     @property
     def shown(self) -> str:
-        if self.median is None:
-            return f"fewer than {MIN_GROUP} returns" if self.n < MIN_GROUP else "–"
-        return f"{self.median:.1f}"
+        return f"fewer than {MIN_GROUP} returns" if self.median is None else f"{self.median:.1f}"
 
 
-def group_median(levels: list[int], min_group: int = MIN_GROUP) -> GroupMedian:
-    if len(levels) < min_group:
+def group_median(levels: list[int]) -> GroupMedian:
+    if len(levels) < MIN_GROUP:
         return GroupMedian(n=len(levels), median=None)
     return GroupMedian(n=len(levels), median=float(statistics.median(levels)))
 
@@ -93,7 +97,7 @@ class Comparison:
 
 @dataclass
 class DomainEvidence:
-    row: object  # maturity.pages.DomainRow
+    row: DomainRow
     last_year: int | None
     medians: list[tuple[Comparison, GroupMedian]]  # each comparison group with its median on this domain
     # The reviewer's comment on the domain as typed, kept on the page when a decision is refused, and its error.
@@ -148,7 +152,6 @@ def pillar_evidence(
     last_year: dict[int, int],
     published_scores: dict[str, float],
     comparisons: list[Comparison],
-    min_group: int = MIN_GROUP,
 ) -> list[PillarEvidence]:
     """Each pillar's answers with, per domain, last year's level (by this year's domain id) and each comparison
     group's median; per pillar, the published score (by pillar code)."""
@@ -160,9 +163,7 @@ def pillar_evidence(
                 DomainEvidence(
                     row=row,
                     last_year=last_year.get(row.domain.pk),
-                    medians=[
-                        (group, group_median(group.levels.get(row.domain.pk, []), min_group)) for group in comparisons
-                    ],
+                    medians=[(group, group_median(group.levels.get(row.domain.pk, []))) for group in comparisons],
                 )
                 for row in progress.rows
             ],
@@ -232,8 +233,10 @@ def _same_return(queryset, assessment: Assessment):
     return queryset.filter(trust_id=assessment.trust_id, care_setting_id=assessment.care_setting_id)
 
 
-def last_year_levels(assessment: Assessment, viewer: Viewer, cycle: Cycle | None) -> dict[int, int]:
-    """The same return's counted levels in `cycle` (the previous one), by this year's domain id. NHS England's
+def last_year_levels(
+    assessment: Assessment, viewer: Viewer, cycle: Cycle | None, domain_ids: list[int]
+) -> dict[int, int]:
+    """The same return's counted levels in `cycle` (the previous one), by this year's domain ids. NHS England's
     published results have no domain levels, so a published-history cycle gives none (its pillar scores are the
     published scores)."""
     if cycle is None or cycle.is_published_history:
@@ -243,8 +246,9 @@ def last_year_levels(assessment: Assessment, viewer: Viewer, cycle: Cycle | None
         return {}
     previous = dict(earlier.answers.filter(level__isnull=False).values_list("domain_id", "level"))
     # The comparability chain may pass through versions between the two years: a few hundred rows at most.
-    comparable_with = dict(Domain.objects.filter(comparable_with__isnull=False).values_list("pk", "comparable_with_id"))
-    domain_ids = [domain.pk for domain in assessment.applicable_domains()]
+    comparable_with = dict(
+        Domain.objects.filter(comparable_with__isnull=False).order_by().values_list("pk", "comparable_with_id")
+    )
     return carried_levels(domain_ids, comparable_with, previous)
 
 
@@ -295,7 +299,9 @@ def comparisons(assessment: Assessment) -> list[Comparison]:
 
 
 def _levels(assessments) -> dict[int, list[int]]:
-    """Each domain's answered levels in these assessments, in one query."""
+    """Each domain's answered levels in these assessments, in one query. Read here rather than from the reports
+    summaries: they keep no per-domain statistics of areas, and maturity reads nothing of reports. A group is one
+    ICS's or one peer group's returns in one cycle, a few hundred levels per domain at most."""
     levels = defaultdict(list)
     answers = DomainAnswer.objects.filter(assessment__in=assessments, level__isnull=False)
     for domain_id, level in answers.values_list("domain_id", "level"):
@@ -345,7 +351,8 @@ def evidence_for(
     assessment: Assessment, viewer: Viewer, pillars: list[PillarProgress], indicators: list[IndicatorRow]
 ) -> Evidence:
     earlier = previous_cycle(assessment.cycle)
-    last_year = last_year_levels(assessment, viewer, earlier)
+    domain_ids = [row.domain.pk for progress in pillars for row in progress.rows]
+    last_year = last_year_levels(assessment, viewer, earlier, domain_ids)
     published_year, published_scores = published_pillar_scores(assessment)
     groups = comparisons(assessment)
     return Evidence(
