@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from maturity import cycle_views, spreadsheet_views, views
+from maturity import cycle_views, review_views, spreadsheet_views, views
 
 # The same pages serve a trust's assessment (per care setting) and an ICS's own; the URL prefix says which.
 assessment_pages = [
@@ -9,7 +9,7 @@ assessment_pages = [
     path("pillars/<slug:pillar_code>/", views.pillar, name="pillar"),
     path("indicators/", views.indicators, name="indicators"),
     path("submit/", views.submit, name="submit"),
-    path("review/", views.review, name="review"),
+    path("review/", review_views.review, name="review"),
     path("reopen/", views.reopen, name="reopen"),
     path("history/", views.history, name="history"),
     path("template.<str:format>", spreadsheet_views.template, name="template"),
@@ -17,8 +17,8 @@ assessment_pages = [
 ]
 
 urlpatterns = [
-    path("ics/<str:code>/reviews/", views.review_queue, name="review_queue"),
-    path("reviews/icbs/", views.ics_review_queue, name="ics_review_queue"),
+    path("ics/<str:code>/reviews/", review_views.review_queue, name="review_queue"),
+    path("reviews/icbs/", review_views.ics_review_queue, name="ics_review_queue"),
     path("cycles/", cycle_views.cycle_list, name="cycles"),
     path("cycles/<int:year>/", cycle_views.cycle_detail, name="cycle"),
     path(

@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -115,55 +114,6 @@ def _breadcrumbs(target: Target) -> list[tuple[str, str]]:
     if target.trust:
         crumbs.append((target.trust.name, reverse("trust", args=[target.trust.code])))
     return crumbs
-
-
-@login_required
-def review_queue(request, code):
-    """An ICS's review queue: member trusts' assessments by status, submitted ones first. Its reviewers act on
-    them; analysts may look."""
-    ics = get_object_or_404(ICS.objects.select_related("region"), code=code.upper())
-    permissions.require(request.user, permissions.VIEW_NAMED, ics)
-    cycles = list(Cycle.objects.current())
-    assessments = (
-        Assessment.objects.for_trusts()
-        .recorded_in_ics(ics)
-        .filter(cycle__in=cycles)
-        .select_related("trust", "care_setting", "cycle", "ics")
-        .order_by("-cycle__year", "trust__name", "care_setting__position")
-    )
-    counts = dict(assessments.order_by().values_list("status").annotate(n=Count("pk")))
-    return render(
-        request,
-        "maturity/review_queue.html",
-        {
-            "ics": ics,
-            "awaiting": [a for a in assessments if a.status == Status.SUBMITTED],
-            "others": [a for a in assessments if a.status != Status.SUBMITTED],
-            "counts": [(label, counts.get(value, 0)) for value, label in Status.choices if value != Status.PUBLISHED],
-            "breadcrumbs": [("England", "/national/"), (ics.short_name, f"/ics/{ics.code}/")],
-        },
-    )
-
-
-@login_required
-def ics_review_queue(request):
-    """Analysts review the ICBs' own assessments."""
-    if not permissions.can(request.user, permissions.MANAGE, None):
-        raise PermissionDenied("Only NHS England analysts review ICB assessments.")
-    assessments = (
-        Assessment.objects.for_icss()
-        .filter(cycle__in=Cycle.objects.current())
-        .select_related("ics", "cycle")
-        .order_by("-cycle__year", "ics__name")
-    )
-    return render(
-        request,
-        "maturity/ics_review_queue.html",
-        {
-            "awaiting": [a for a in assessments if a.status == Status.SUBMITTED],
-            "others": [a for a in assessments if a.status != Status.SUBMITTED],
-        },
-    )
 
 
 # --- One assessment ---------------------------------------------------------------------------------------------
@@ -357,57 +307,6 @@ def submit(request, code, year, setting=None):
         error_list=[(f"#{key}" if key != "missing" else "#missing", message) for key, message in errors.items()],
     )
     return render(request, "maturity/submit.html", context, status=400 if errors else 200)
-
-
-@login_required
-def review(request, code, year, setting=None):
-    target, assessment = _existing(request, code, year, setting)
-    if not access.may_review(request.user, assessment):
-        raise PermissionDenied("You may not review this assessment.")
-    pillars = pillars_of(assessment)
-    errors = {}
-    if request.method == "POST":
-        decision = request.POST.get("decision")
-        try:
-            if decision == "approve":
-                actions.approve_assessment(
-                    by=request.user,
-                    assessment=assessment,
-                    expected_version=_version(request),
-                    comment=request.POST.get("comment", ""),
-                )
-                messages.success(request, "Assessment approved. It is now read-only.")
-            elif decision == "return":
-                comments = [actions.Comment(text=request.POST.get("comment", ""))] + [
-                    actions.Comment(
-                        text=request.POST.get(f"comment-{row.domain.code}", ""), domain_code=row.domain.code
-                    )
-                    for p in pillars
-                    for row in p.rows
-                ]
-                actions.return_assessment(
-                    by=request.user, assessment=assessment, expected_version=_version(request), comments=comments
-                )
-                messages.success(request, "Assessment returned to the trust with your comments.")
-            else:
-                raise actions.Invalid({"decision": "Choose whether to return or approve the assessment"})
-        except actions.Invalid as error:
-            errors = error.errors
-        except (actions.Conflict, actions.WrongState) as error:
-            messages.error(request, str(error))
-            return redirect(assessment_url(assessment))
-        else:
-            return redirect(assessment_url(assessment))
-    context = _context(
-        request,
-        target,
-        pillars=pillars,
-        indicators=indicator_rows(assessment),
-        errors=errors,
-        error_list=[(f"#{key}", message) for key, message in errors.items()],
-        posted=request.POST,
-    )
-    return render(request, "maturity/review.html", context, status=400 if errors else 200)
 
 
 @login_required

@@ -81,11 +81,13 @@ def test_the_reviewer_returns_the_lead_amends_and_the_reviewer_approves(page, de
     page.wait_for_url("**/ics/QOP/")
     page.get_by_role("link", name="Member trusts' assessments").click()
     assert serious_violations(page) == []
-    page.get_by_role("link", name="Manchester University NHS Foundation Trust Acute 2026").click()
+    page.get_by_role("link", name="Manchester University NHS Foundation Trust Acute 2026", exact=True).click()
     page.get_by_role("link", name="Review this assessment").click()
     assert serious_violations(page) == []
-    page.get_by_label("Comment on WL01 (optional)").fill("Attach the board minutes that approved the strategy.")
-    page.get_by_role("button", name="Return for changes").click()
+    # A comment box opens on demand; the decision at the top of the page sends it.
+    page.get_by_text("Add a comment on WL01").click()
+    page.get_by_label("Comment on WL01").fill("Attach the board minutes that approved the strategy.")
+    page.get_by_role("button", name="Return for changes").first.click()
     assert "returned to the trust" in page.locator("main").inner_text()
     page.get_by_role("button", name="Log out").click()
 
@@ -100,7 +102,7 @@ def test_the_reviewer_returns_the_lead_amends_and_the_reviewer_approves(page, de
 
     log_in(page, "ics-qop")
     page.goto(ASSESSMENT + "review/")
-    page.get_by_role("button", name="Approve").click()
+    page.get_by_role("button", name="Approve").last.click()
     assert "Assessment approved" in page.locator("main").inner_text()
     page.get_by_role("button", name="Log out").click()
 
@@ -113,3 +115,30 @@ def test_the_reviewer_returns_the_lead_amends_and_the_reviewer_approves(page, de
     page.goto(ASSESSMENT + "history/")
     history = page.locator("main").inner_text()
     assert "Approved" in history and "Returned for changes" in history
+
+
+def test_the_review_page_works_at_375_pixels_by_keyboard(page, demo_cycle):
+    """A submitted demo return reviewed on a phone-sized screen with the keyboard alone: nothing wider than the
+    screen, a comment box opened with Enter, and the decision at the top of the page sends what was typed."""
+    assessment = Assessment.objects.filter(ics__code="QOP", trust__isnull=False, status=Status.SUBMITTED).first()
+    url = f"/trusts/{assessment.trust.code}/assessments/2026/{assessment.care_setting_id}/review/"
+    page.set_viewport_size({"width": 375, "height": 800})
+    log_in(page, "ics-qop")
+    page.wait_for_url("**/ics/QOP/")
+    page.goto(url)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert "Submitted by" in page.locator("main").inner_text()
+    assert serious_violations(page) == []
+
+    page.locator("summary").first.focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Which board paper approved this level?")
+    page.get_by_role("button", name="Return for changes").first.focus()
+    page.keyboard.press("Enter")
+    # A key press does not wait for the page it sends: wait for the overview the decision redirects to.
+    page.wait_for_url(f"**{url.removesuffix('review/')}")
+    assert "returned to the trust" in page.locator("main").inner_text()
+    assessment.refresh_from_db()
+    assert assessment.status == Status.RETURNED
+    assert assessment.comments.get().text == "Which board paper approved this level?"

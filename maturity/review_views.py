@@ -1,0 +1,126 @@
+"""The review page and the review queues. Thin, like maturity.views, whose helpers they share: the evidence set
+beside each answer comes from maturity.review, the queues' rows from maturity.queues."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+
+from maturity import access, actions, queues
+from maturity import review as evidence
+from maturity.models import Cycle
+from maturity.pages import assessment_url, indicator_rows, pillars_of
+from maturity.views import _context, _existing, _version
+from trusts import permissions
+from trusts.models import ICS
+
+
+def _queue(request, template: str, returns: list[queues.ExpectedReturn], **extra):
+    state = queues.parse_state(request.GET.get("state"))
+    shown = queues.in_state(returns, state)
+    return render(
+        request,
+        template,
+        {
+            "state": state,
+            "states": queues.State,
+            "counts": queues.state_counts(returns),
+            "total": len(returns),
+            "awaiting": [r for r in shown if r.state == queues.State.SUBMITTED],
+            "others": [r for r in shown if r.state != queues.State.SUBMITTED],
+            **extra,
+        },
+    )
+
+
+@login_required
+def review_queue(request, code):
+    """An ICS's review queue: every return expected of its member trusts in the current cycles, started or not,
+    submitted ones first, filterable by state. Its reviewers act on them; analysts may look."""
+    ics = get_object_or_404(ICS.objects.select_related("region"), code=code.upper())
+    permissions.require(request.user, permissions.VIEW_NAMED, ics)
+    return _queue(
+        request,
+        "maturity/review_queue.html",
+        queues.trust_returns(ics, list(Cycle.objects.current())),
+        ics=ics,
+        breadcrumbs=[("England", "/national/"), (ics.short_name, f"/ics/{ics.code}/")],
+    )
+
+
+@login_required
+def ics_review_queue(request):
+    """Analysts review the ICBs' own assessments: every ICB's return in the current cycles, started or not."""
+    if not permissions.can(request.user, permissions.MANAGE, None):
+        raise PermissionDenied("Only NHS England analysts review ICB assessments.")
+    return _queue(request, "maturity/ics_review_queue.html", queues.icb_returns(list(Cycle.objects.current())))
+
+
+def _posted_comments(post, pillars) -> dict[str, str]:
+    """The comments typed on the page, by domain code ("" for the whole assessment), whichever button sent them."""
+    comments = {"": post.get("comment", "")}
+    comments.update({row.domain.code: post.get(f"comment-{row.domain.code}", "") for p in pillars for row in p.rows})
+    return comments
+
+
+def _decide(request, assessment, decision: str, comments: dict[str, str]) -> str:
+    """Carry out the reviewer's decision and say what happened; actions.Invalid when it cannot be taken as sent."""
+    if decision == "approve":
+        on_domains = [code for code, text in comments.items() if code and text.strip()]
+        if on_domains:
+            # Approval carries one comment on the whole: refuse rather than drop what was typed on domains.
+            raise actions.Invalid(
+                {
+                    f"comment-{on_domains[0]}": f"You wrote comments on {', '.join(on_domains)}: comments on domains "
+                    "go back to the trust only with a return. Return the assessment, or move them into the comment "
+                    "on the whole assessment and approve"
+                }
+            )
+        actions.approve_assessment(
+            by=request.user, assessment=assessment, expected_version=_version(request), comment=comments[""]
+        )
+        return "Assessment approved. It is now read-only."
+    if decision == "return":
+        actions.return_assessment(
+            by=request.user,
+            assessment=assessment,
+            expected_version=_version(request),
+            comments=[actions.Comment(text=text, domain_code=code) for code, text in comments.items()],
+        )
+        return "Assessment returned to the trust with your comments."
+    raise actions.Invalid({"decision": "Choose whether to return or approve the assessment"})
+
+
+@login_required
+def review(request, code, year, setting=None):
+    target, assessment = _existing(request, code, year, setting)
+    if not access.may_review(request.user, assessment):
+        raise PermissionDenied("You may not review this assessment.")
+    pillars = pillars_of(assessment)
+    errors, comments = {}, {}
+    if request.method == "POST":
+        comments = _posted_comments(request.POST, pillars)
+        try:
+            done = _decide(request, assessment, request.POST.get("decision", ""), comments)
+        except actions.Invalid as error:
+            errors = error.errors
+        except (actions.Conflict, actions.WrongState) as error:
+            messages.error(request, str(error))
+            return redirect(assessment_url(assessment))
+        else:
+            messages.success(request, done)
+            return redirect(assessment_url(assessment))
+    found = evidence.evidence_for(assessment, permissions.viewer_of(request.user), pillars, indicator_rows(assessment))
+    for pillar in found.pillars:
+        for domain in pillar.domains:
+            code = domain.row.domain.code
+            domain.comment, domain.comment_error = comments.get(code, ""), errors.get(f"comment-{code}", "")
+    context = _context(
+        request,
+        target,
+        evidence=found,
+        comment=comments.get("", ""),
+        errors=errors,
+        error_list=[(f"#{key}", message) for key, message in errors.items()],
+    )
+    return render(request, "maturity/review.html", context, status=400 if errors else 200)
