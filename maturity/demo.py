@@ -193,6 +193,12 @@ def load_demo_data(*, today: datetime.date | None = None, replace: bool = False)
     }
     plans = [plan for plan in plans if plan[:2] not in present]
     now = timezone.now()
+    # A submitted demo return was submitted by its organisation's demo account (trusts.demo), where there is one.
+    submitters = dict(
+        get_user_model()
+        .objects.filter(username__in=[_demo_username(code, trust) for code, _, trust, *_ in plans])
+        .values_list("username", "pk")
+    )
     assessments = []
     for code, setting_slug, trust, setting, ics in plans:
         status = _status_for(code, setting_slug)
@@ -211,6 +217,7 @@ def load_demo_data(*, today: datetime.date | None = None, replace: bool = False)
                 sign_off_name="Demo Executive" if status != Status.DRAFT else "",
                 sign_off_role="Chief Executive" if status != Status.DRAFT else "",
                 submitted_at=now if status != Status.DRAFT else None,
+                submitted_by_id=submitters.get(_demo_username(code, trust)) if status != Status.DRAFT else None,
             )
         )
     Assessment.objects.bulk_create(assessments)
@@ -282,6 +289,11 @@ def load_demo_data(*, today: datetime.date | None = None, replace: bool = False)
     )
     refresh.mark(reason="demo", cycle=cycle)
     return summary
+
+
+def _demo_username(code: str, trust) -> str:
+    """The demo account of the organisation that makes a return: lead-<trust> or ics-<icb>."""
+    return f"lead-{code.lower()}" if trust else f"ics-{code.lower()}"
 
 
 def _demo_author():

@@ -82,3 +82,17 @@ def test_demo_data_never_replaces_a_real_cycle(loaded):
     )
     with pytest.raises(DemoRefused, match="real data"):
         load_demo_data()
+
+
+@override_settings(DEBUG=True)
+def test_submitted_demo_returns_name_their_organisations_demo_account(loaded):
+    from trusts.demo import create_demo_accounts
+
+    create_demo_accounts()
+    load_demo_data()
+    submitted = Assessment.objects.filter(cycle__year=2026, status=Status.SUBMITTED).select_related("submitted_by")
+    trust_return = submitted.filter(trust__isnull=False).select_related("trust").first()
+    ics_return = submitted.filter(trust__isnull=True).select_related("ics").first()
+    assert trust_return.submitted_by.username == f"lead-{trust_return.trust.code.lower()}"
+    assert ics_return.submitted_by.username == f"ics-{ics_return.ics.code.lower()}"
+    assert not Assessment.objects.filter(status=Status.DRAFT, submitted_by__isnull=False).exists()
