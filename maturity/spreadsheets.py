@@ -8,16 +8,20 @@ import csv
 import datetime
 import io
 import math
+import re
 import zipfile
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl import Workbook
+from openpyxl.cell.text import Text
+from openpyxl.reader.excel import ExcelReader
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS
+from openpyxl.xml.functions import iterparse
 
 from maturity.answers import clean_evidence_link, clean_evidence_note, clean_indicator, clean_level
 from maturity.models import Assessment, Indicator, IndicatorType
@@ -36,6 +40,8 @@ COLUMNS = [
 # pillar, name, allowed_values and required only explain the row: a person may delete them without losing anything.
 # Without one of these the file cannot say what to save (a missing evidence column would otherwise clear evidence).
 DATA_COLUMNS = ("kind", "code", "value", "evidence_note", "evidence_link")
+# The cells that carry answers; the others say which answer.
+ENTRY_COLUMNS = ("value", "evidence_note", "evidence_link")
 WIDTHS = {
     "kind": 11,
     "code": 26,
@@ -56,24 +62,57 @@ UNPACKED_LIMIT = 100 * MB
 PROBLEM_LIMIT = 1000
 # Spreadsheet programs run a cell starting with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# In the value and evidence columns a blank cell leaves the answer as it is; this word empties it (any case).
+CLEAR = "CLEAR"
+# The guard is an apostrophe in front. Text that starts with an apostrophe already, or that would read as the clear
+# marker, is guarded too: so the upload takes off exactly the apostrophes the template put on, and a note that
+# starts with one of its own keeps it.
+GUARDED_STARTS = (*FORMULA_STARTS, "'")
+# What XML 1.0 cannot hold (openpyxl refuses most of these, and a parser reads a carriage return back as a line
+# feed) is written as Excel itself writes it, e.g. _x000B_ for a vertical tab; an underscore that would start such
+# an escape is escaped in turn (_x005F_), so text that merely looks like one comes back as it was.
+XML_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\r\x0e-\x1f\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
+XML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 NOT_A_SPREADSHEET = "The file must be an .xlsx or .csv file"
 
 
 # --- The template ------------------------------------------------------------------------------------------------
 
 
+def _is_clear(text: str) -> bool:
+    return text.strip().upper() == CLEAR
+
+
+def _needs_guard(text: str) -> bool:
+    return text.startswith(GUARDED_STARTS) or _is_clear(text)
+
+
 def neutralise(value):
-    """Text a spreadsheet would run as a formula gets a leading apostrophe; numbers are left alone."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    """Text a spreadsheet would run as a formula gets a leading apostrophe (so does text that starts with one, or
+    that reads as the clear marker: see GUARDED_STARTS); numbers are left alone."""
+    if isinstance(value, str) and _needs_guard(value):
         return "'" + value
     return value
 
 
-def _restore(text: str) -> str:
-    """Undo neutralise(), so a downloaded template uploaded again changes nothing."""
-    if text.startswith("'") and text[1:2] and text[1] in FORMULA_STARTS:
+def _unguard(text: str) -> str:
+    """Undo neutralise(), and only that: an apostrophe stays unless what follows would have been guarded."""
+    if text.startswith("'") and _needs_guard(text[1:]):
         return text[1:]
     return text
+
+
+def _xml_escape(text: str) -> str:
+    return XML_UNSAFE.sub(lambda match: f"_x{ord(match.group()):04X}_", text)
+
+
+def _xml_unescape(text: str) -> str:
+    def character(match):
+        code = int(match.group(1), 16)
+        # No database text holds a NUL or half a surrogate pair: such an "escape" stays as the text it is.
+        return match.group() if code == 0 or 0xD800 <= code <= 0xDFFF else chr(code)
+
+    return XML_ESCAPE.sub(character, text)
 
 
 def _level_range(domain) -> str:
@@ -172,9 +211,9 @@ def build_csv(assessment: Assessment) -> bytes:
 
 
 def _xlsx_text(value):
-    # openpyxl refuses control characters, and would store a text starting with = as a formula.
+    # Guarded first, so that the guard sees the text itself; the upload undoes the escape first for the same reason.
     if isinstance(value, str):
-        return neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))
+        return _xml_escape(neutralise(value))
     return value
 
 
@@ -201,7 +240,8 @@ def build_xlsx(assessment: Assessment) -> bytes:
         sheet.column_dimensions[get_column_letter(index)].width = WIDTHS[column]
 
     value_letter = get_column_letter(COLUMNS.index("value") + 1)
-    levels = _list_validation(["1", "2", "3", "4", "5"], "Choose a whole level from 1 to 5")
+    # Each drop-down offers the clear marker too: Excel would refuse it in a cell that only takes the list.
+    levels = _list_validation(["1", "2", "3", "4", "5", CLEAR], f"Choose a whole level from 1 to 5, or {CLEAR}")
     indicators = {indicator.code: indicator for indicator in assessment.indicators()}
     wrapped = Alignment(wrap_text=True, vertical="top")
     for row_number, row in enumerate(template_rows(assessment), start=2):
@@ -215,9 +255,10 @@ def build_xlsx(assessment: Assessment) -> bytes:
         indicator = indicators[row["code"]]
         validation = None
         if indicator.value_type == IndicatorType.BOOLEAN:
-            validation = _list_validation(["Yes", "No"], "Choose Yes or No")
+            validation = _list_validation(["Yes", "No", CLEAR], f"Choose Yes or No, or {CLEAR}")
         elif indicator.value_type == IndicatorType.CHOICE:
-            validation = _list_validation(indicator.choices, f"Choose one of: {allowed_values(indicator)}"[:225])
+            choices = [*indicator.choices, CLEAR]
+            validation = _list_validation(choices, f"Choose one of: {allowed_values(indicator)}, or {CLEAR}"[:225])
         if validation is not None:
             validation.add(cell)
             sheet.add_data_validation(validation)
@@ -242,9 +283,9 @@ def build_xlsx(assessment: Assessment) -> bytes:
         ("2", "For each domain, add an evidence note and, if there is one, a link starting with https://."),
         (
             "3",
-            "Do not change the kind or code columns. The values here replace those in the assessment; a row you "
-            "delete leaves that answer as it is. A required row with an empty value is an error, so delete the "
-            "rows you have not answered yet.",
+            "Do not change the kind or code columns. What you type replaces that answer in the assessment. A blank "
+            "cell, or a row you delete, leaves the answer as it is, so you can upload a partly filled template. To "
+            f"remove an answer, type {CLEAR} in its cell (value, evidence_note or evidence_link).",
         ),
         (
             "4",
@@ -289,7 +330,8 @@ class UploadRejected(Exception):
 
 @dataclass
 class ParsedUpload:
-    """A clean file, in the shape actions.save_answers takes (raw values: the action checks them again)."""
+    """A clean file, in the shape actions.save_answers takes (raw values: the action checks them again): only the
+    answers it changes, each domain's with all three fields."""
 
     answers: dict[str, dict] = field(default_factory=dict)
     indicators: dict[str, str] = field(default_factory=dict)
@@ -305,7 +347,8 @@ def _reject(message: str):
 
 
 def _as_text(value) -> str:
-    """A cell as text, whatever the file type: a whole number without '.0', a date as YYYY-MM-DD."""
+    """A cell as text, whatever the file type: a whole number without '.0', a date as YYYY-MM-DD; text as it is
+    (not stripped: a note comes back as it was written)."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -316,7 +359,23 @@ def _as_text(value) -> str:
         return value.date().isoformat()
     if isinstance(value, datetime.date):
         return value.isoformat()
-    return _restore(str(value).strip())
+    return str(value)
+
+
+class _ExactStrings(ExcelReader):
+    """openpyxl drops every "x005F_" from the shared strings, a rough undoing of Excel's escaped underscore that
+    cannot tell a real escape from text that only looks like one. These are read as stored, as openpyxl reads the
+    template's inline strings, and _xml_unescape() undoes Excel's escapes in both."""
+
+    def read_strings(self):
+        part = self.package.find(SHARED_STRINGS)
+        if part is None:
+            return
+        with self.archive.open(part.PartName[1:]) as source:
+            for _, node in iterparse(source):
+                if node.tag == f"{{{SHEET_MAIN_NS}}}si":
+                    self.shared_strings.append(Text.from_tree(node).content)
+                    node.clear()
 
 
 def _xlsx_rows(data: bytes, name: str) -> list[list[str]]:
@@ -330,7 +389,9 @@ def _xlsx_rows(data: bytes, name: str) -> list[list[str]]:
                 _reject(not_real)
             if sum(info.file_size for info in archive.infolist()) > UNPACKED_LIMIT:
                 _reject(f"‘{name}’ unpacks to more than {UNPACKED_LIMIT // MB} MB: upload a smaller workbook")
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        reader = _ExactStrings(io.BytesIO(data), read_only=True, data_only=True)
+        reader.read()
+        workbook = reader.wb
     except UploadRejected:
         raise
     except Exception:  # openpyxl raises many kinds of error for a damaged file; each means the same to the person
@@ -346,7 +407,7 @@ def _xlsx_rows(data: bytes, name: str) -> list[list[str]]:
                 is_number = isinstance(value, int | float) and not isinstance(value, bool)
                 if is_number and "%" in (getattr(cell, "number_format", "") or ""):
                     value = round(value * 100, 9)
-                values.append(_as_text(value))
+                values.append(_xml_unescape(value) if isinstance(value, str) else _as_text(value))
             rows.append(values)
         return rows
     finally:
@@ -367,7 +428,7 @@ def _csv_rows(data: bytes, name: str) -> list[list[str]]:
     # Excel in some European locales saves CSV with semicolons.
     delimiter = ";" if "," not in first_line and ";" in first_line else ","
     try:
-        return [[_as_text(value) for value in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+        return list(csv.reader(io.StringIO(text), delimiter=delimiter))
     except csv.Error as error:
         _reject(f"‘{name}’ cannot be read as CSV: {error}")
 
@@ -387,13 +448,44 @@ def _read(uploaded_file) -> list[list[str]]:
     return _xlsx_rows(data, name) if extension == "xlsx" else _csv_rows(data, name)
 
 
+def _entry(cell: str) -> str | None:
+    """What a value or evidence cell asks for: None to leave the answer as it is (a blank cell), "" to empty it
+    (the clear marker), or the text to save."""
+    if not cell.strip():
+        return None
+    if _is_clear(cell):
+        return ""
+    return _unguard(cell)
+
+
+def _same(cell: str, stored: str) -> bool:
+    # Excel saves a CSV's line breaks as bare line feeds; a note the form saved with CR LF is still the same note.
+    return cell.replace("\r\n", "\n") == stored.replace("\r\n", "\n")
+
+
+def _domain_change(values: dict[str, str], answer) -> dict[str, str] | None:
+    """The domain's answer as the row asks for it, or None when the row changes nothing. A cell that asks for
+    what is stored keeps the stored text, so the action's tidying of it (stripped spaces) changes nothing either."""
+    stored = {
+        "level": "" if answer is None or answer.level is None else str(answer.level),
+        "evidence_note": answer.evidence_note if answer else "",
+        "evidence_link": answer.evidence_link if answer else "",
+    }
+    change = {}
+    for name, column in (("level", "value"), ("evidence_note", "evidence_note"), ("evidence_link", "evidence_link")):
+        asked = _entry(values[column])
+        change[name] = stored[name] if asked is None or _same(asked, stored[name]) else asked
+    return None if change == stored else change
+
+
 def parse_upload(assessment: Assessment, uploaded_file) -> ParsedUpload:
     """Check a filled template against the assessment's framework and collect every problem, not just the first.
-    Rows left out leave their answers as they are; blank rows are ignored."""
+    Only what the file changes is kept: a blank cell, a blank row and a row left out leave their answers as they
+    are, and are never a problem; the clear marker empties an answer."""
     rows = _read(uploaded_file)
     if not rows:
         _reject("The file is empty: upload the template with its header row")
-    header = [text.lower() for text in rows[0]]
+    header = [text.strip().lower() for text in rows[0]]
     positions = {}
     for index, name in enumerate(header):
         positions.setdefault(name, index)
@@ -413,13 +505,21 @@ def parse_upload(assessment: Assessment, uploaded_file) -> ParsedUpload:
     applicable = {domain.code for domain in assessment.applicable_domains()}
     indicators = {indicator.code.lower(): indicator for indicator in assessment.indicators()}
     where = f"the {assessment.care_setting.name} care setting" if assessment.care_setting_id else "ICB assessments"
+    # Read once, outside the action's lock: safe, because the action refuses the save (Conflict) if the assessment
+    # changed after the person loaded the upload page, so what is compared here is what they had.
+    answers = {answer.domain.code: answer for answer in assessment.answers.select_related("domain")}
+    stored_values = {value.indicator_code: value for value in assessment.indicator_values.all()}
 
-    parsed, problems, seen = ParsedUpload(), [], {}
+    parsed, problems, seen, has_rows = ParsedUpload(), [], {}, False
     for row_number, cells in enumerate(rows[1:], start=2):
         values = {name: cells[index] if index < len(cells) else "" for name, index in positions.items()}
-        if not any(values.get(name) for name in COLUMNS):
+        if not any(values.get(name, "").strip() for name in COLUMNS):
             continue
-        kind, code = values["kind"].lower(), values["code"]
+        has_rows = True
+        # A row with nothing in its value and evidence cells asks for nothing: whatever else it says, it is skipped.
+        if not any(values[name].strip() for name in ENTRY_COLUMNS):
+            continue
+        kind, code = values["kind"].strip().lower(), values["code"].strip()
         domain, indicator = framework_domains.get(code.upper()), indicators.get(code.lower())
         if not code:
             found = [("code", "Enter the code of a domain or indicator, or delete the row")]
@@ -439,23 +539,23 @@ def parse_upload(assessment: Assessment, uploaded_file) -> ParsedUpload:
         elif kind == "domain":
             seen[domain.code] = row_number
             found = _domain_problems(domain, values)
-            parsed.answers[domain.code] = {
-                "level": values["value"],
-                "evidence_note": values["evidence_note"],
-                "evidence_link": values["evidence_link"],
-            }
+            if (change := _domain_change(values, answers.get(domain.code))) is not None:
+                parsed.answers[domain.code] = change
             parsed.locations[f"{domain.code}-level"] = (row_number, column("value"))
             parsed.locations[f"{domain.code}-evidence_note"] = (row_number, column("evidence_note"))
             parsed.locations[f"{domain.code}-evidence_link"] = (row_number, column("evidence_link"))
         else:
             seen[indicator.code] = row_number
             found = _indicator_problems(indicator, values)
-            parsed.indicators[indicator.code] = values["value"]
+            asked = _entry(values["value"])
+            # Compared with the cell the template holds for the stored value; the action compares clean values too.
+            if asked is not None and not _same(asked, _as_text(_indicator_value(stored_values.get(indicator.code)))):
+                parsed.indicators[indicator.code] = asked
             parsed.locations[f"indicator-{indicator.code}"] = (row_number, column("value"))
         problems.extend(Problem(row_number, column(name), message) for name, message in found)
 
-    if not problems and not seen:
-        problems.append(Problem(None, "", "The file has no answers below its header row"))
+    if not has_rows:
+        problems.append(Problem(None, "", "The file has no rows below its header row"))
     if len(problems) > PROBLEM_LIMIT:
         more = len(problems) - PROBLEM_LIMIT
         problems = [*problems[:PROBLEM_LIMIT], Problem(None, "", f"…and {more} more problems not listed here")]
@@ -465,17 +565,17 @@ def parse_upload(assessment: Assessment, uploaded_file) -> ParsedUpload:
 
 
 def _domain_problems(domain, values: dict[str, str]) -> list[tuple[str, str]]:
-    """The same messages as the forms (maturity.answers), plus: a domain in the file must have a level."""
+    """The same messages as the forms (maturity.answers), for the cells that ask for a value."""
     label, found = f"{domain.code} {domain.name}", []
-    try:
-        if clean_level(values["value"]) is None:
-            message = f"{label}: a level is required. Enter 1 to 5, or delete the row to leave the domain unanswered"
-            found.append(("value", message))
-    except ValidationError as error:
-        found.append(("value", f"{label}: {error.messages[0]}"))
-    for name, cleaner in (("evidence_note", clean_evidence_note), ("evidence_link", clean_evidence_link)):
+    for name, cleaner in (
+        ("value", clean_level),
+        ("evidence_note", clean_evidence_note),
+        ("evidence_link", clean_evidence_link),
+    ):
+        if not (asked := _entry(values[name])):
+            continue
         try:
-            cleaner(values[name])
+            cleaner(asked)
         except ValidationError as error:
             found.append((name, f"{label}: {error.messages[0]}"))
     return found
@@ -483,13 +583,12 @@ def _domain_problems(domain, values: dict[str, str]) -> list[tuple[str, str]]:
 
 def _indicator_problems(indicator: Indicator, values: dict[str, str]) -> list[tuple[str, str]]:
     found = []
-    try:
-        if clean_indicator(indicator, values["value"]).is_empty and indicator.required:
-            message = f"{indicator.name} is required. Enter a value, or delete the row to leave it unanswered"
-            found.append(("value", message))
-    except ValidationError as error:
-        found.append(("value", f"{indicator.name} {error.messages[0]}"))
+    if asked := _entry(values["value"]):
+        try:
+            clean_indicator(indicator, asked)
+        except ValidationError as error:
+            found.append(("value", f"{indicator.name} {error.messages[0]}"))
     for name in ("evidence_note", "evidence_link"):
-        if values[name]:
+        if _entry(values[name]):
             found.append((name, "Evidence is recorded for domains only: leave this cell empty on an indicator row"))
     return found

@@ -28,6 +28,11 @@ ROW = {"WL01": 2, "SF01": 3, "SF02": 4, "unsupported_devices_pct": 5, "epr_suppl
 
 @pytest.fixture
 def world(db):
+    return make_world()
+
+
+def make_world():
+    """Two draft assessments of one trust (acute and community) and the people around them."""
     CareSetting.objects.ensure_all()
     ics = ICSFactory(code="QOP")
     trust = TrustFactory(code="R0A", ics=ics, care_settings=[CareSetting.ACUTE, CareSetting.COMMUNITY])
@@ -167,7 +172,7 @@ def test_xlsx_opens_with_both_sheets(world):
     assert [cell.value for cell in sheet[2]][:2] == ["domain", "WL01"]
     assert sheet["G2"].value == 3 and sheet["G2"].data_type == "n"  # numbers stay numbers
     assert sheet["G5"].value == 4.5
-    levels = next(v for v in sheet.data_validations.dataValidation if v.formula1 == '"1,2,3,4,5"')
+    levels = next(v for v in sheet.data_validations.dataValidation if v.formula1 == '"1,2,3,4,5,CLEAR"')
     assert {"G2", "G3", "G4"} <= {str(cell_range) for cell_range in levels.sqref.ranges}
     about = " ".join(str(cell.value) for row in workbook["About"].iter_rows() for cell in row if cell.value)
     for text in (world.trust.name, "Acute", "2026", "Version", str(assessment.version), "Generated", "value column"):
@@ -316,7 +321,7 @@ def test_rows_left_out_keep_their_answers_and_blank_rows_are_ignored(client, wor
 
 
 def test_excel_percent_cells_and_dates_are_read_as_the_template_means(world):
-    assessment = filled(world)
+    assessment = world.assessment
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     sheet.append(COLUMNS)
@@ -403,12 +408,6 @@ BAD_FILES = {
         "acute",
         (7, "B (code)", "WL01 is on row 2 already"),
     ),
-    "missing required value": (
-        edited("unsupported_devices_pct", "value", ""),
-        "acute",
-        (5, "G (value)", "Devices on unsupported systems is required"),
-    ),
-    "missing level": (edited("SF01", "value", ""), "acute", (3, "G (value)", "a level is required")),
     "wrong kind": (edited("WL01", "kind", "indicator"), "acute", (2, "A (kind)", "WL01 is a domain, not an indicator")),
     "domain not for this care setting": (
         with_rows([["domain", "SF02", "", "", "", "", "3", "", ""]], setting="community"),
