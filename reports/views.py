@@ -12,10 +12,19 @@ from trusts import permissions
 
 
 def health(request):
-    """Open to all, for load balancers and operators: 503 when the database is down, so traffic moves away."""
+    """Open to all, for load balancers and operators: 503 when the database is down, so traffic moves away.
+    Everyone sees whether each service is up; only analysts see the details (error classes, worker host names),
+    which tell an attacker more about the set-up than a load balancer needs."""
     results = {name: check() for name, check in CHECKS.items()}
     database_ok, _ = results["Database"]
-    return render(request, "reports/health.html", {"results": results}, status=200 if database_ok else 503)
+    # The permission check reads the database, which may be what is down.
+    show_details = database_ok and permissions.can(request.user, permissions.MANAGE, None)
+    return render(
+        request,
+        "reports/health.html",
+        {"results": results, "show_details": show_details},
+        status=200 if database_ok else 503,
+    )
 
 
 @login_required

@@ -6,6 +6,7 @@ from django.utils import timezone
 from reports import health
 from reports.models import WorkerHeartbeat
 from reports.tasks import heartbeat
+from tests.factories import TrustFactory, analyst, lead_of
 
 
 def test_health_page_is_open_and_reports_each_service(client, db):
@@ -45,3 +46,20 @@ def test_a_recent_heartbeat_is_healthy(db):
 def test_the_heartbeat_task_records_its_worker_when_run_eagerly(db):
     assert heartbeat.delay().get() == "eager (web process)"
     assert WorkerHeartbeat.objects.get().hostname == "eager (web process)"
+
+
+@override_settings(REDIS_URL="redis://127.0.0.1:6379/0")
+def test_only_analysts_see_the_details_of_each_service(client, db):
+    WorkerHeartbeat.objects.create(hostname="worker-7@internal-host", seen_at=timezone.now())
+    public = client.get("/health/").content.decode()
+    assert "internal-host" not in public and "Worker" in public
+    client.force_login(lead_of(TrustFactory()))
+    assert "internal-host" not in client.get("/health/").content.decode()
+    client.force_login(analyst())
+    assert "worker-7@internal-host seen" in client.get("/health/").content.decode()
+
+
+def test_a_failing_service_shows_no_error_class_to_the_public(client, db, monkeypatch):
+    monkeypatch.setitem(health.CHECKS, "Cache", lambda: (False, "unreachable: ConnectionRefusedError"))
+    page = client.get("/health/").content.decode()
+    assert "Failing" in page and "ConnectionRefusedError" not in page
