@@ -134,7 +134,10 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "notifications.sweep_outbox", "schedule": 60.0},
     # Once a morning (UTC): each reminder is written once whenever it runs, so a missed morning is caught up.
     "deadline-reminders": {"task": "notifications.send_reminders", "schedule": crontab(hour=7, minute=0)},
+    "prune-refresh-records": {"task": "reports.prune_refresh_records", "schedule": crontab(hour=3, minute=15)},
 }
+# Refresh runs and done refresh marks are kept this long for the summaries page, then pruned (one row per save).
+REFRESH_RECORDS_KEEP_DAYS = int(os.environ.get("REFRESH_RECORDS_KEEP_DAYS", "30"))
 
 # --- E-mail ---------------------------------------------------------------------------------------------------
 

@@ -48,3 +48,9 @@ def rebuild_summaries() -> int:
 def sweep_refresh_marks() -> int:
     """Beat runs it every minute: whatever the broker missed is refreshed here."""
     return refresh.sweep()
+
+
+@shared_task(name="reports.prune_refresh_records")
+def prune_refresh_records() -> int:
+    """Beat runs it nightly."""
+    return refresh.prune()

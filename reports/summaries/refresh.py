@@ -7,6 +7,7 @@ import logging
 from contextlib import contextmanager
 from datetime import timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from maturity.models import Assessment, RefreshMark
@@ -94,6 +95,15 @@ def pending_marks(now=None):
     """Marks never enqueued (the broker was down) or enqueued long ago and never done."""
     now = now or timezone.now()
     return RefreshMark.objects.filter(done_at__isnull=True).exclude(enqueued_at__gt=now - LOST_AFTER)
+
+
+def prune(now=None) -> int:
+    """Delete refresh runs that ended, and marks that were done, more than REFRESH_RECORDS_KEEP_DAYS ago: every save
+    writes one of each, so without pruning they grow for ever. Running runs and pending marks are never pruned."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.REFRESH_RECORDS_KEEP_DAYS)
+    runs, _ = RefreshRun.objects.filter(finished_at__lt=cutoff).delete()
+    marks, _ = RefreshMark.objects.filter(done_at__lt=cutoff).delete()
+    return runs + marks
 
 
 def sweep() -> int:

@@ -123,3 +123,25 @@ def test_a_version_never_comes_back_to_an_earlier_value(db):
 def test_marking_nothing_in_particular_means_everything(db, django_capture_on_commit_callbacks):
     mark = refresh.mark(reason="import")
     assert mark.assessment_id is None and mark.cycle_id is None
+
+
+def test_pruning_keeps_recent_and_unfinished_records_and_deletes_old_ones(db, settings):
+    from reports.models import RefreshRun
+
+    settings.REFRESH_RECORDS_KEEP_DAYS = 30
+    now = timezone.now()
+    old, recent = now - timezone.timedelta(days=31), now - timezone.timedelta(days=29)
+    assessment = AssessmentFactory()
+    old_run = RefreshRun.objects.create(kind="full", started_at=old, finished_at=old, status="ok")
+    recent_run = RefreshRun.objects.create(kind="full", started_at=recent, finished_at=recent, status="ok")
+    running = RefreshRun.objects.create(kind="full", started_at=old)
+    old_mark = RefreshMark.objects.create(assessment=assessment, reason="save", done_at=old)
+    pending = RefreshMark.objects.create(assessment=assessment, reason="save")
+    RefreshMark.objects.filter(pk=pending.pk).update(created_at=old)
+
+    assert reports_refresh.prune(now) == 2
+
+    assert set(RefreshRun.objects.values_list("pk", flat=True)) == {recent_run.pk, running.pk}
+    assert list(RefreshMark.objects.values_list("pk", flat=True)) == [pending.pk]
+    assert not RefreshRun.objects.filter(pk=old_run.pk).exists()
+    assert not RefreshMark.objects.filter(pk=old_mark.pk).exists()
