@@ -223,8 +223,12 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env_bool("BEHIND_TLS_PROXY", False):
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies in front append to X-Forwarded-For: the client address is read that many entries from its end,
+# by the log-in throttle (trusts.accounts.client_address) and DRF's throttles alike. Without a proxy, none.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "1")) if BEHIND_TLS_PROXY else 0
 
 # Everything the pages load comes from this server: no CDN, no fonts or scripts from the internet.
 CONTENT_SECURITY_POLICY = {
@@ -276,6 +280,8 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.UserRateThrottle",
         "rest_framework.throttling.AnonRateThrottle",
     ],
+    # DRF would otherwise take a client-written X-Forwarded-For as the address to throttle.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_RATES": {
         "user": os.environ.get("API_THROTTLE_USER", "1000/hour"),
         "anon": os.environ.get("API_THROTTLE_ANON", "60/hour"),
