@@ -104,6 +104,22 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Two people saving at once must queue, as on PostgreSQL (where the actions' row lock does it), so that the
+    # second finds the version moved and gets the conflict message. SQLite's default deferred transaction reads first
+    # and fails with "database is locked" when it then tries to write beside another writer; an IMMEDIATE one takes
+    # the write lock when it begins and waits up to `timeout` seconds for it. WAL lets pages be read meanwhile, and
+    # with it synchronous=NORMAL is safe (a power cut may lose the last commits, never corrupt the file).
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    # A file, not SQLite's default in-memory test database: the connections of other threads (the browser tests'
+    # live server, the concurrent-save tests) then see the database as a server's would, and with WAL it runs the
+    # suite faster than the shared in-memory one. One per work tree: two test runs in one tree would share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test_db.sqlite3")}
+    (BASE_DIR / "var").mkdir(exist_ok=True)  # not in git; `make run` makes it too
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -11,13 +11,13 @@ assessment (back to draft). Only draft and returned assessments can be changed, 
 import math
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, FilteredRelation, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from maturity import access, audit, refresh
-from maturity.answers import CleanValue, clean_answers, clean_indicators
+from maturity import access, audit, published, refresh
+from maturity.answers import CleanValue, clean_answers, clean_indicator, clean_indicators
 from maturity.models import (
     Assessment,
     AuditEvent,
@@ -147,9 +147,68 @@ def start_assessment(
         **lookup, defaults={"ics": ics, "region": ics.region, "framework": framework}
     )
     if created:
-        audit.record(by=by, action="start", assessment=assessment, summary="Started the assessment")
+        # A new assessment has no answers yet, so filling in what NHS England has published overwrites nothing.
+        # The values keep their provenance and the indicators page shows it for the lead to check.
+        prefilled = IndicatorValue.objects.bulk_create(published_values_for(assessment))
+        summary = "Started the assessment"
+        if prefilled:
+            names = {indicator.code: indicator.name for indicator in assessment.indicators()}
+            filled = " and ".join(names[value.indicator_code] for value in prefilled)
+            summary += f", with {filled} from NHS England's published data"
+        audit.record(
+            by=by,
+            action="start",
+            assessment=assessment,
+            summary=summary,
+            after={f"indicator:{value.indicator_code}": _value_for_audit(value) for value in prefilled},
+        )
         refresh.mark(reason="start", assessment=assessment)
     return assessment
+
+
+# Indicators whose values NHS England publishes for every trust and ICB (maturity.published loads them).
+PUBLISHED_INDICATORS = (published.DSPT_INDICATOR, published.LEGACY_PERCENT_INDICATOR)
+
+
+def published_values_for(assessment: Assessment) -> list[IndicatorValue]:
+    """The latest published value of each indicator the assessment asks and NHS England publishes (DSPT status,
+    devices on unsupported systems) for its trust or ICB, as unsaved values of the assessment that keep where they
+    came from: source, edition, date and file. Values published as unknown, or that the indicator would refuse, are
+    left for the lead to enter. Percentages are kept to one decimal, as pages show them, so that saving the form
+    unchanged leaves the value as published."""
+    asked = {
+        indicator.code: indicator for indicator in assessment.indicators() if indicator.code in PUBLISHED_INDICATORS
+    }
+    if not asked:
+        return []
+    owner = {"trust": assessment.trust} if assessment.trust_id else {"trust": None, "ics": assessment.ics}
+    latest: dict[str, IndicatorValue] = {}
+    for value in IndicatorValue.objects.filter(
+        assessment=None, indicator_code__in=asked, is_unknown=False, **owner
+    ).order_by("-as_of", "-edition"):
+        latest.setdefault(value.indicator_code, value)
+    values = []
+    for code, indicator in asked.items():
+        value = latest.get(code)
+        if value is None:
+            continue
+        raw = round(value.number, 1) if value.number is not None else value.text
+        try:
+            clean = clean_indicator(indicator, raw)
+        except ValidationError:
+            continue
+        values.append(
+            IndicatorValue(
+                assessment=assessment,
+                indicator_code=code,
+                **clean.as_dict(),
+                source=Source.PUBLISHED,
+                edition=value.edition,
+                as_of=value.as_of,
+                source_note=value.source_note,
+            )
+        )
+    return values
 
 
 @transaction.atomic
@@ -222,11 +281,12 @@ def save_answers(
             update_fields=list(ANSWER_FIELDS),
         )
     # Indicator values cannot be upserted: their uniqueness is a partial index (published values share the table),
-    # which ON CONFLICT cannot name. Changed rows are updated in place, keeping their other columns.
+    # which ON CONFLICT cannot name. Changed rows are updated in place; a value filled in from published data and
+    # changed here is the lead's own from then on, so it loses the published provenance.
     if cleared:
         IndicatorValue.objects.filter(assessment=assessment, indicator_code__in=cleared).delete()
     if changed_values:
-        IndicatorValue.objects.bulk_update(changed_values, [*VALUE_FIELDS, "source"])
+        IndicatorValue.objects.bulk_update(changed_values, [*VALUE_FIELDS, *PROVENANCE_FIELDS])
     if new_values:
         IndicatorValue.objects.bulk_create(new_values)
 
@@ -244,6 +304,7 @@ def save_answers(
 
 ANSWER_FIELDS = ("level", "evidence_note", "evidence_link")
 VALUE_FIELDS = ("number", "text", "date", "boolean")
+PROVENANCE_FIELDS = ("source", "edition", "as_of", "source_note")
 NO_ANSWER = {"level": None, "evidence_note": "", "evidence_link": ""}
 
 

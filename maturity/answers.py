@@ -2,7 +2,8 @@
 clean values or messages out. Pure functions; the actions call them and write nothing when there is a message.
 
 Field keys name where a problem is: `<domain code>-level`, `<domain code>-evidence_link`,
-`<domain code>-evidence_note`, `indicator-<indicator code>`."""
+`<domain code>-evidence_note`, `indicator-<indicator code>`. A date typed in the NHS.UK date input (day, month
+and year boxes) comes as DateParts; the boxes to mark are those `date_parts_in_error` names."""
 
 import datetime
 from dataclasses import dataclass
@@ -42,6 +43,58 @@ class CleanValue:
 
     def as_dict(self):
         return {"number": self.number, "text": self.text, "date": self.date, "boolean": self.boolean}
+
+
+@dataclass(frozen=True)
+class DateParts:
+    """A date as the NHS.UK date input sends it: what was typed in the day, month and year boxes."""
+
+    day: str = ""
+    month: str = ""
+    year: str = ""
+
+
+DATE_PARTS = ("day", "month", "year")
+
+
+class DateInputError(ValidationError):
+    """A typed date that is incomplete or not a real date; `parts` are the boxes to mark (day, month, year)."""
+
+    def __init__(self, message: str, parts: tuple[str, ...]):
+        super().__init__(message)
+        self.parts = parts
+
+
+def date_from_parts(parts: DateParts) -> datetime.date | None:
+    """The date typed in the three boxes, or None when all are empty. The messages follow the NHS.UK date input's
+    guidance: say which part is missing, or that the date must be a real one, and mark only the boxes at fault."""
+    typed = {name: getattr(parts, name).strip() for name in DATE_PARTS}
+    if not any(typed.values()):
+        return None
+    missing = tuple(name for name in DATE_PARTS if not typed[name])
+    if missing:
+        raise DateInputError(f"must include a {' and '.join(missing)}", missing)
+    limits = {"day": (1, 31), "month": (1, 12)}
+    wrong = tuple(
+        name for name, (low, high) in limits.items() if not typed[name].isdigit() or not low <= int(typed[name]) <= high
+    )
+    if wrong:
+        raise DateInputError("must be a real date", wrong)
+    if not (typed["year"].isdigit() and len(typed["year"]) == 4):
+        raise DateInputError("must include a year with 4 numbers, for example 2019", ("year",))
+    try:
+        return datetime.date(int(typed["year"]), int(typed["month"]), int(typed["day"]))
+    except ValueError:  # a day the month does not have, such as 31 April
+        raise DateInputError("must be a real date", DATE_PARTS) from None
+
+
+def date_parts_in_error(parts: DateParts) -> tuple[str, ...]:
+    """The boxes of a typed date to mark as wrong: none when the date is fine or empty."""
+    try:
+        date_from_parts(parts)
+    except DateInputError as error:
+        return error.parts
+    return ()
 
 
 def _text(raw) -> str:
@@ -105,6 +158,8 @@ def clean_answers(domains: dict[str, Domain], raw: dict[str, dict]) -> tuple[dic
 
 
 def clean_indicator(indicator: Indicator, raw) -> CleanValue:
+    if isinstance(raw, DateParts):  # from the forms' date input; spreadsheets and the API send text
+        return CleanValue(date=date_from_parts(raw))
     text = _text(raw)
     if text == "":
         return CleanValue()

@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from maturity import audit, refresh
+from maturity import actions, audit, refresh
 from maturity.models import (
     Assessment,
     Cycle,
@@ -232,6 +232,8 @@ def load_demo_data(*, today: datetime.date | None = None, replace: bool = False)
         summary.by_status[assessment.status] = summary.by_status.get(assessment.status, 0) + 1
         code = assessment.trust.code if assessment.trust_id else assessment.ics.code
         if code in FRESH_DRAFT_TRUSTS:
+            # As a lead who has just started it finds it: only what NHS England has published filled in.
+            values += actions.published_values_for(assessment)
             continue
         setting_slug = assessment.care_setting_id or "ics"
         centres = published.get((code, setting_slug), {})

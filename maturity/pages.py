@@ -5,7 +5,17 @@ from dataclasses import dataclass, field
 
 from django.urls import reverse
 
-from maturity.models import Assessment, Domain, Indicator, IndicatorValue, Pillar, ReviewComment
+from maturity.answers import DateParts
+from maturity.models import (
+    Assessment,
+    Domain,
+    Indicator,
+    IndicatorType,
+    IndicatorValue,
+    Pillar,
+    ReviewComment,
+    Source,
+)
 
 
 def assessment_url(assessment: Assessment, page: str = "overview", **kwargs) -> str:
@@ -25,6 +35,16 @@ def assessment_url(assessment: Assessment, page: str = "overview", **kwargs) -> 
     )
 
 
+def in_sentence(name: str) -> str:
+    """A name as it reads inside a sentence: its first word in lower case when it is an ordinary capitalised word
+    ("Digital strategy" → "digital strategy"), as it is when it is an acronym or a name with capitals of its own
+    ("EPR optimisation", "NHS App and patient portal", "DDaT vacancy rate")."""
+    first, space, rest = name.partition(" ")
+    if first[:1].isupper() and first[1:].islower():
+        first = first.lower()
+    return f"{first}{space}{rest}"
+
+
 @dataclass
 class DomainRow:
     domain: Domain
@@ -38,11 +58,21 @@ class DomainRow:
     def descriptor(self):
         return self.domain.levels[self.level - 1] if self.level else ""
 
+    @property
+    def question(self) -> str:
+        return f"Which level best describes {in_sentence(self.domain.name)}?"
+
+    @property
+    def field_id(self) -> str:
+        """The id of the domain's first input (its level 1 radio), which error and change links point at."""
+        return f"{self.domain.code}-level"
+
 
 @dataclass
 class PillarProgress:
     pillar: Pillar
     rows: list[DomainRow]
+    url: str = ""
 
     @property
     def answered(self):
@@ -62,10 +92,59 @@ class PillarProgress:
         return round(sum(levels) / len(levels), 1) if levels else None
 
 
+def indicator_field_id(indicator: Indicator) -> str:
+    """The id of an indicator's first input: the day box of a date, the field itself otherwise."""
+    if indicator.value_type == IndicatorType.DATE:
+        return f"indicator-{indicator.code}-day"
+    return f"indicator-{indicator.code}"
+
+
+def long_date(value) -> str:
+    return f"{value.day} {value:%B %Y}"
+
+
 @dataclass
 class IndicatorRow:
     indicator: Indicator
     value: IndicatorValue | None
+
+    @property
+    def field_id(self) -> str:
+        return indicator_field_id(self.indicator)
+
+    @property
+    def shown(self) -> str:
+        """The value as a person reads it; empty when not answered."""
+        value = self.value
+        if value is None:
+            return ""
+        if value.boolean is not None:
+            return "Yes" if value.boolean else "No"
+        if value.number is not None:
+            return f"{value.number:g}%" if self.indicator.value_type == IndicatorType.PERCENT else f"{value.number:g}"
+        if value.date is not None:
+            return long_date(value.date)
+        return value.text
+
+    @property
+    def published_source(self) -> str:
+        """Where a value filled in from NHS England's published data came from, for the person to check; empty
+        for a value entered here. A value changed here is entered here (actions.save_answers)."""
+        value = self.value
+        if value is None or value.source != Source.PUBLISHED:
+            return ""
+        label = PUBLISHED_INDICATOR_LABELS.get(value.indicator_code, self.indicator.name)
+        if value.indicator_code == "dspt_status" and value.edition:
+            label = f"{label} {value.edition}"
+        when = f" ({long_date(value.as_of)})" if value.as_of else ""
+        return f"From NHS England's published data, {label}{when} – check it"
+
+    def date_parts(self) -> DateParts:
+        """A date value as the date input's three boxes show it."""
+        if self.value is None or self.value.date is None:
+            return DateParts()
+        day = self.value.date
+        return DateParts(str(day.day), str(day.month), str(day.year))
 
     @property
     def raw(self) -> str:
@@ -97,13 +176,49 @@ def pillars_of(assessment: Assessment) -> list[PillarProgress]:
             evidence_link=answer.evidence_link if answer else "",
             comments=comments[domain.pk],
         )
-        grouped.setdefault(domain.pillar_id, PillarProgress(pillar=domain.pillar, rows=[])).rows.append(row)
+        if domain.pillar_id not in grouped:
+            url = assessment_url(assessment, "pillar", pillar_code=domain.pillar.code)
+            grouped[domain.pillar_id] = PillarProgress(pillar=domain.pillar, rows=[], url=url)
+        grouped[domain.pillar_id].rows.append(row)
     return list(grouped.values())
 
 
 def indicator_rows(assessment: Assessment) -> list[IndicatorRow]:
     values = {value.indicator_code: value for value in assessment.indicator_values.all()}
     return [IndicatorRow(indicator, values.get(indicator.code)) for indicator in assessment.indicators()]
+
+
+@dataclass
+class MissingGroup:
+    """What is still to answer on one page of the assessment: its heading and link, and (name, link to the field)
+    of each question."""
+
+    heading: str
+    url: str
+    items: list[tuple[str, str]] = field(default_factory=list)
+
+
+def missing_by_page(assessment: Assessment, missing: list[str]) -> list[MissingGroup]:
+    """The codes actions.missing_answers gives, grouped by pillar in the framework's order and then the contextual
+    indicators, each named and linked to its field on its page."""
+    codes = set(missing)
+    groups: dict[str, MissingGroup] = {}
+    for domain in assessment.applicable_domains():
+        if domain.code in codes:
+            if domain.pillar.code not in groups:
+                url = assessment_url(assessment, "pillar", pillar_code=domain.pillar.code)
+                groups[domain.pillar.code] = MissingGroup(domain.pillar.name, url)
+            group = groups[domain.pillar.code]
+            group.items.append((f"{domain.code} {domain.name}", f"{group.url}#{domain.code}-level"))
+    indicators = [indicator for indicator in assessment.indicators() if indicator.code in codes]
+    if indicators:
+        url = assessment_url(assessment, "indicators")
+        groups["indicators"] = MissingGroup(
+            "Contextual indicators",
+            url,
+            [(indicator.name, f"{url}#{indicator_field_id(indicator)}") for indicator in indicators],
+        )
+    return list(groups.values())
 
 
 def general_comments(assessment: Assessment) -> list[ReviewComment]:

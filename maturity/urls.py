@@ -8,6 +8,7 @@ assessment_pages = [
     path("start/", views.start, name="start"),
     path("pillars/<slug:pillar_code>/", views.pillar, name="pillar"),
     path("indicators/", views.indicators, name="indicators"),
+    path("check/", views.check_answers, name="check"),
     path("submit/", views.submit, name="submit"),
     path("review/", review_views.review, name="review"),
     path("reopen/", views.reopen, name="reopen"),

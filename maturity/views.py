@@ -11,12 +11,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from maturity import access, actions
-from maturity.models import Assessment, Cycle, CycleState, Status
+from maturity.answers import DATE_PARTS, DateParts, date_parts_in_error
+from maturity.models import Assessment, Cycle, CycleState, IndicatorType, Status
 from maturity.pages import (
     assessment_url,
     audit_rows,
     general_comments,
     indicator_rows,
+    missing_by_page,
     pillars_of,
 )
 from trusts import permissions
@@ -101,7 +103,7 @@ def _context(request, target: Target, **extra) -> dict:
 
 
 def _urls(assessment: Assessment) -> dict:
-    pages = ("overview", "indicators", "submit", "review", "reopen", "history", "start")
+    pages = ("overview", "indicators", "check", "submit", "review", "reopen", "history", "start")
     return {page: assessment_url(assessment, page) for page in pages}
 
 
@@ -190,10 +192,15 @@ def pillar(request, code, year, pillar_code, setting=None):
     if current is None:
         raise Http404("No such pillar in this assessment")
     position = pillars.index(current)
-    next_url = (
-        assessment_url(assessment, "pillar", pillar_code=pillars[position + 1].pillar.code)
+    previous_page = (
+        (pillars[position - 1].pillar.name, pillars[position - 1].url)
+        if position > 0
+        else ("Assessment overview", assessment_url(assessment))
+    )
+    next_page = (
+        (pillars[position + 1].pillar.name, pillars[position + 1].url)
         if position + 1 < len(pillars)
-        else assessment_url(assessment, "indicators")
+        else ("Contextual indicators", assessment_url(assessment, "indicators"))
     )
     errors, conflict, version = {}, None, assessment.version
     if request.method == "POST":
@@ -214,7 +221,7 @@ def pillar(request, code, year, pillar_code, setting=None):
             return redirect(assessment_url(assessment))
         else:
             messages.success(request, f"{current.pillar.name} saved")
-            return redirect(next_url if "continue" in request.POST else request.path)
+            return redirect(next_page[1] if "continue" in request.POST else request.path)
     context = _context(
         request,
         target,
@@ -224,9 +231,22 @@ def pillar(request, code, year, pillar_code, setting=None):
         error_list=[(f"#{key}", message) for key, message in errors.items()],
         conflict=conflict,
         version=version,
-        next_url=next_url,
+        previous_page=previous_page,
+        next_page=next_page,
     )
     return render(request, "maturity/pillar.html", context, status=400 if errors else 409 if conflict else 200)
+
+
+def _indicators_from_post(post, rows) -> dict[str, object]:
+    """Raw indicator values as the form sends them: a date as its three boxes, anything else as text."""
+    posted = {}
+    for row in rows:
+        name = f"indicator-{row.indicator.code}"
+        if row.indicator.value_type == IndicatorType.DATE:
+            posted[row.indicator.code] = DateParts(**{part: post.get(f"{name}-{part}", "") for part in DATE_PARTS})
+        else:
+            posted[row.indicator.code] = post.get(name, "")
+    return posted
 
 
 @login_required
@@ -235,7 +255,7 @@ def indicators(request, code, year, setting=None):
     rows = indicator_rows(assessment)
     errors, conflict, version, posted = {}, None, assessment.version, {}
     if request.method == "POST":
-        posted = {row.indicator.code: request.POST.get(f"indicator-{row.indicator.code}", "") for row in rows}
+        posted = _indicators_from_post(request.POST, rows)
         try:
             actions.save_answers(
                 by=request.user, assessment=assessment, expected_version=_version(request), indicators=posted
@@ -249,26 +269,65 @@ def indicators(request, code, year, setting=None):
             return redirect(assessment_url(assessment))
         else:
             messages.success(request, "Indicators saved")
-            return redirect(assessment_url(assessment, "submit") if "continue" in request.POST else request.path)
-    fields = [
-        {
-            "row": row,
-            "id": f"indicator-{row.indicator.code}",
-            "value": posted.get(row.indicator.code, row.raw) if posted else row.raw,
-            "error": errors.get(f"indicator-{row.indicator.code}"),
-        }
-        for row in rows
-    ]
+            return redirect(assessment_url(assessment, "check") if "continue" in request.POST else request.path)
+    fields = [_indicator_field(row, posted, errors) for row in rows]
+    pillars = pillars_of(assessment)
     context = _context(
         request,
         target,
         fields=fields,
+        pillars=pillars,
+        previous_page=(pillars[-1].pillar.name, pillars[-1].url) if pillars else None,
+        next_page=("Check your answers", assessment_url(assessment, "check")),
         errors=errors,
-        error_list=[(f"#{key}", message) for key, message in errors.items()],
+        # Each message links to the field at fault: for a date, its first box marked wrong.
+        error_list=[(f"#{field['error_target']}", field["error"]) for field in fields if field["error"]],
         conflict=conflict,
         version=version,
     )
     return render(request, "maturity/indicators.html", context, status=400 if errors else 409 if conflict else 200)
+
+
+def _indicator_field(row, posted: dict, errors: dict) -> dict:
+    """What the indicators form shows for one indicator: what was typed after an error or a conflict, otherwise
+    what is stored; the ids that describe it (hint, where a published value came from, error); for a date, its
+    three boxes and those to mark as wrong."""
+    indicator, field_id = row.indicator, f"indicator-{row.indicator.code}"
+    error = errors.get(field_id)
+    notes = [(indicator.help_text, "hint"), (row.published_source, "source"), (error, "error")]
+    field = {
+        "row": row,
+        "id": field_id,
+        "error": error,
+        "error_target": row.field_id,
+        "described_by": " ".join(f"{field_id}-{suffix}" for note, suffix in notes if note),
+    }
+    if indicator.value_type == IndicatorType.DATE:
+        parts = posted[indicator.code] if posted else row.date_parts()
+        field["marked"] = date_parts_in_error(parts) if error else ()
+        field["boxes"] = [
+            (name, name.capitalize(), getattr(parts, name), 4 if name == "year" else 2) for name in DATE_PARTS
+        ]
+        if field["marked"]:
+            field["error_target"] = f"{field_id}-{field['marked'][0]}"
+    else:
+        field["value"] = posted[indicator.code] if posted else row.raw
+    return field
+
+
+@login_required
+def check_answers(request, code, year, setting=None):
+    """Every answer on one page before the declaration, each with a link to change it (NHS.UK check answers)."""
+    target, assessment = _existing(request, code, year, setting)
+    missing = actions.missing_answers(assessment) if assessment.is_editable_status else []
+    context = _context(
+        request,
+        target,
+        pillars=pillars_of(assessment),
+        indicators=indicator_rows(assessment),
+        missing=missing_by_page(assessment, missing),
+    )
+    return render(request, "maturity/check_answers.html", context)
 
 
 @login_required
@@ -287,8 +346,8 @@ def submit(request, code, year, setting=None):
             )
         except actions.Invalid as error:
             errors = error.errors
-        except actions.Incomplete as error:
-            errors = {"missing": str(error)}
+        except actions.Incomplete:
+            errors = {"missing": "Answer every question before you submit: what is still to answer is listed below"}
         except (actions.Conflict, actions.WrongState) as error:
             messages.error(request, str(error))
             return redirect(assessment_url(assessment))
@@ -302,7 +361,7 @@ def submit(request, code, year, setting=None):
         request,
         target,
         form=form,
-        missing=missing,
+        missing=missing_by_page(assessment, missing),
         errors=errors,
         error_list=[(f"#{key}" if key != "missing" else "#missing", message) for key, message in errors.items()],
     )

@@ -1,10 +1,21 @@
+import datetime
 from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth import get_user_model
 
-from maturity.models import Assessment, DomainAnswer, Status
-from tests.factories import AssessmentFactory, CycleFactory, ICSFactory, TrustFactory, analyst, lead_of, reviewer_of
+from maturity.models import Assessment, DomainAnswer, Pillar, Status
+from maturity.pages import in_sentence
+from tests.factories import (
+    AssessmentFactory,
+    CycleFactory,
+    DomainFactory,
+    ICSFactory,
+    TrustFactory,
+    analyst,
+    lead_of,
+    reviewer_of,
+)
 from trusts.models import CareSetting
 
 URL = "/trusts/R0A/assessments/2026/acute/"
@@ -51,7 +62,17 @@ def post_all_answers(client):
     client.post(URL + "indicators/", {"version": 3, "indicator-unsupported_devices_pct": "4"})
 
 
-PAGES = ["", "pillars/well_led/", "indicators/", "submit/", "history/", "template.xlsx", "template.csv", "upload/"]
+PAGES = [
+    "",
+    "pillars/well_led/",
+    "indicators/",
+    "check/",
+    "submit/",
+    "history/",
+    "template.xlsx",
+    "template.csv",
+    "upload/",
+]
 CAN_SEE = {"lead", "reviewer", "analyst", "admin"}
 
 
@@ -143,13 +164,6 @@ def test_a_stale_form_shows_the_conflict_and_keeps_what_was_typed(client, world)
     assert DomainAnswer.objects.get().level == 4
 
 
-def test_submit_lists_what_is_missing(client, world):
-    client = as_user(client, world, "lead")
-    client.post(URL + "pillars/well_led/", full_form(1))
-    content = client.get(URL + "submit/").content.decode()
-    assert "Still to answer" in content and "SF01" in content and "unsupported_devices_pct" in content
-
-
 def test_a_lead_submits_and_the_reviewer_returns_then_approves(client, world):
     lead = as_user(client, world, "lead")
     post_all_answers(lead)
@@ -228,3 +242,142 @@ def test_the_trust_page_links_to_its_assessments(client, world):
     content = as_user(client, world, "lead").get("/trusts/R0A/").content.decode()
     assert 'href="/trusts/R0A/assessments/2026/acute/"' in content
     assert 'href="/trusts/R0A/assessments/2026/community/"' in content
+
+
+# --- The lead's journey: pillar pages, what is missing, check your answers ------------------------------------
+
+
+def test_a_question_keeps_the_capitals_of_acronyms_and_names(client, world):
+    DomainFactory(
+        framework=world.cycle.trust_framework,
+        pillar=Pillar.objects.get(code="smart_foundations"),
+        code="SF03",
+        name="EPR optimisation and usability",
+    )
+    content = as_user(client, world, "lead").get(URL + "pillars/smart_foundations/").content.decode()
+    assert "Which level best describes EPR optimisation and usability?" in content
+    assert "Which level best describes infrastructure?" in content
+
+
+@pytest.mark.parametrize(
+    ("name", "in_a_sentence"),
+    [
+        ("Digital strategy", "digital strategy"),
+        ("EPR optimisation and usability", "EPR optimisation and usability"),
+        ("NHS App and patient portal", "NHS App and patient portal"),
+        ("DDaT vacancy rate", "DDaT vacancy rate"),
+        ("Mental health risk and Mental Health Act recording", "mental health risk and Mental Health Act recording"),
+        ("Computer-aided dispatch", "computer-aided dispatch"),
+    ],
+)
+def test_names_read_inside_a_sentence_keep_their_acronyms(name, in_a_sentence):
+    assert in_sentence(name) == in_a_sentence
+
+
+def test_a_pillar_page_has_its_buttons_and_the_pages_at_the_top_and_at_the_foot(client, world):
+    content = main_of(as_user(client, world, "lead").get(URL + "pillars/smart_foundations/"))
+    form = content[content.index("<form") : content.index("</form>")]
+    buttons = form.split('name="continue"')
+    assert len(buttons) == 3, "Save and continue at the top and at the foot of the form"
+    assert form.count('name="draft"') == 2
+    assert buttons[0].count("nhsuk-card") == 0, "the first buttons come before the first question"
+    assert buttons[2].count("nhsuk-card") == 0, "the last buttons come after the last question"
+
+    before_form, after_form = content[: content.index("<form")], content[content.index("</form>") :]
+    assert f'href="{URL}pillars/well_led/"' in before_form and f'href="{URL}indicators/"' in before_form
+    assert '<span class="nhsuk-contents-list__current">Ensure Smart Foundations' in before_form
+    assert f'href="{URL}pillars/well_led/" rel="prev"' in after_form
+    assert f'href="{URL}indicators/" rel="next"' in after_form  # the last pillar of this small framework
+
+
+def test_the_unsaved_changes_warning_is_loaded_for_editors_and_knows_when_answers_are_not_saved(client, world):
+    lead = as_user(client, world, "lead")
+    page = lead.get(URL + "pillars/well_led/").content.decode()
+    assert '<script type="module" src="/static/js/unsaved_changes.js"></script>' in page
+    assert 'data-unsaved-warning="saved"' in page
+    after_an_error = lead.post(URL + "pillars/well_led/", full_form(1, **{"WL01-evidence_link": "not a link"}))
+    assert 'data-unsaved-warning="changed"' in after_an_error.content.decode()
+
+    world.assessment.status = Status.SUBMITTED
+    world.assessment.save()
+    assert "unsaved_changes.js" not in lead.get(URL + "pillars/well_led/").content.decode()
+
+
+def test_saving_the_indicators_and_continuing_leads_to_check_your_answers(client, world):
+    response = as_user(client, world, "lead").post(
+        URL + "indicators/", {"version": 1, "indicator-unsupported_devices_pct": "4", "continue": "1"}
+    )
+    assert response.status_code == 302 and response["Location"] == URL + "check/"
+
+
+def test_submit_lists_what_is_missing_by_pillar_with_names_and_links_to_each_field(client, world):
+    client = as_user(client, world, "lead")
+    client.post(URL + "pillars/well_led/", full_form(1))
+    content = main_of(client.get(URL + "submit/"))
+    missing = content[content.index('id="missing"') :]
+    expected_in_order = [
+        f'<a href="{URL}pillars/smart_foundations/">Ensure Smart Foundations</a>',
+        f'<a href="{URL}pillars/smart_foundations/#SF01-level">SF01 Infrastructure</a>',
+        f'<a href="{URL}pillars/smart_foundations/#SF02-level">SF02 Acute EPR</a>',
+        f'<a href="{URL}indicators/">Contextual indicators</a>',
+        f'<a href="{URL}indicators/#indicator-unsupported_devices_pct">Devices on unsupported systems</a>',
+    ]
+    positions = [missing.index(html) for html in expected_in_order]
+    assert positions == sorted(positions)
+    assert "Well Led" not in missing and "EPR supplier" not in missing  # answered, and optional
+    assert 'name="declared"' not in content
+
+
+def test_check_your_answers_lists_every_answer_with_a_change_link_and_leads_to_the_declaration(client, world):
+    lead = as_user(client, world, "lead")
+    post_all_answers(lead)
+    content = main_of(lead.get(URL + "check/"))
+    for code, level, pillar in [
+        ("WL01", 3, "well_led"),
+        ("SF01", 2, "smart_foundations"),
+        ("SF02", 4, "smart_foundations"),
+    ]:
+        row = content[content.index(f'<dt class="nhsuk-summary-list__key">{code} ') :]
+        row = row[: row.index("</div>")]
+        assert f"<strong>Level {level}</strong>" in row
+        assert f'href="{URL}pillars/{pillar}/#{code}-level">Change<span class="nhsuk-u-visually-hidden"> {code} ' in row
+    assert "Board paper" in content  # the evidence note
+    devices = content[content.index("Devices on unsupported systems</dt>") :]
+    devices = devices[: devices.index("</div>")]
+    assert "<p>4%</p>" in devices
+    assert f'href="{URL}indicators/#indicator-unsupported_devices_pct">Change' in devices
+    assert "Not answered (optional)" in content  # the EPR supplier
+    assert f'<a class="nhsuk-button" href="{URL}submit/">Continue to sign-off</a>' in content
+    assert 'id="missing"' not in content
+
+    submit = main_of(lead.get(URL + "submit/"))
+    assert 'name="declared"' in submit and f'href="{URL}check/"' in submit
+
+
+def test_check_your_answers_with_questions_left_lists_them_instead_of_the_way_to_sign_off(client, world):
+    lead = as_user(client, world, "lead")
+    lead.post(URL + "pillars/well_led/", full_form(1))
+    content = main_of(lead.get(URL + "check/"))
+    assert "Not everything is answered" in content
+    assert f'href="{URL}pillars/smart_foundations/#SF01-level">SF01 Infrastructure</a>' in content
+    assert "Continue to sign-off" not in content
+
+
+def test_a_reviewer_reads_every_answer_without_change_links(client, world):
+    post_all_answers(as_user(client, world, "lead"))
+    content = main_of(as_user(client, world, "reviewer").get(URL + "check/"))
+    assert "<strong>Level 3</strong>" in content
+    assert ">Change<" not in content and "Continue to sign-off" not in content
+
+
+def test_the_status_line_has_no_separator_left_to_dangle(client, world):
+    world.cycle.closes_on = datetime.date(2026, 12, 30)
+    world.cycle.save()
+    content = main_of(as_user(client, world, "lead").get(URL))
+    assert "2026 cycle, deadline 30 December 2026" in content
+    assert "·" not in content
+
+
+def main_of(response) -> str:
+    content = response.content.decode()
+    return content[content.index("<main") : content.index("</main>")]
