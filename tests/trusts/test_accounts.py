@@ -105,13 +105,12 @@ def test_behind_a_proxy_each_person_is_counted_by_the_address_the_proxy_saw(clie
 
 @pytest.mark.parametrize(("proxies", "expected"), [(0, "10.0.0.2"), (1, "203.0.113.9")])
 def test_the_api_throttle_reads_the_client_address_the_same_way(proxies, expected):
+    from django.conf import settings
     from django.test import RequestFactory
     from rest_framework.settings import api_settings
     from rest_framework.throttling import AnonRateThrottle
 
     from trusts.accounts import client_address
-
-    from django.conf import settings
 
     assert settings.REST_FRAMEWORK["NUM_PROXIES"] == settings.TRUSTED_PROXY_COUNT
     request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="192.0.2.1, 203.0.113.9")
