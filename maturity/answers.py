@@ -6,6 +6,7 @@ Field keys name where a problem is: `<domain code>-level`, `<domain code>-eviden
 and year boxes) comes as DateParts; the boxes to mark are those `date_parts_in_error` names."""
 
 import datetime
+import math
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -187,13 +188,21 @@ def clean_indicator(indicator: Indicator, raw) -> CleanValue:
             number = float(text.removesuffix("%"))
         except ValueError:
             raise ValidationError(f"must be a number, not ‘{text}’") from None
+        if not math.isfinite(number):  # float() reads 'nan' and 'inf', which no figure can be
+            raise ValidationError(f"must be a number, not ‘{text}’")
         low, high = indicator.min_value, indicator.max_value
         if (low is not None and number < low) or (high is not None and number > high):
-            raise ValidationError(f"must be between {low:g} and {high:g}, not {number:g}")
+            raise ValidationError(f"must be {_bounds(low, high)}, not {number:g}")
         return CleanValue(number=number)
     if len(text) > TEXT_LIMIT:
         raise ValidationError(f"must be {TEXT_LIMIT} characters or fewer")
     return CleanValue(text=text)
+
+
+def _bounds(low: float | None, high: float | None) -> str:
+    if low is not None and high is not None:
+        return f"between {low:g} and {high:g}"
+    return f"at least {low:g}" if low is not None else f"at most {high:g}"
 
 
 def clean_indicators(indicators: dict[str, Indicator], raw: dict[str, object]) -> tuple[dict, dict[str, str]]:
