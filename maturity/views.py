@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -76,7 +76,8 @@ def _version(request) -> int:
     try:
         return int(request.POST.get("version", ""))
     except ValueError:
-        raise PermissionDenied("The form was not sent from this service") from None
+        # An incomplete form, not a refusal: the person may well be allowed to save, so no 403.
+        raise BadRequest("The form was incomplete: it did not say which version of the assessment it changes") from None
 
 
 def _context(request, target: Target, **extra) -> dict:

@@ -381,3 +381,17 @@ def test_the_status_line_has_no_separator_left_to_dangle(client, world):
 def main_of(response) -> str:
     content = response.content.decode()
     return content[content.index("<main") : content.index("</main>")]
+
+
+@pytest.mark.parametrize("version", [None, "", "seven"])
+def test_a_form_without_its_version_is_a_bad_request_not_a_refusal(client, db, version):
+    from tests.factories import AssessmentFactory, lead_of
+
+    assessment = AssessmentFactory()
+    client.force_login(lead_of(assessment.trust))
+    data = {} if version is None else {"version": version}
+    url = f"/trusts/{assessment.trust.code}/assessments/{assessment.cycle.year}/acute/pillars/well_led/"
+    response = client.post(url, data)
+    assert response.status_code == 400
+    assert "The form could not be used" in response.content.decode()
+    assert "does not give you access" not in response.content.decode()
