@@ -3,8 +3,9 @@ from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
-from maturity.models import Assessment, DomainAnswer, Pillar, Status
+from maturity.models import Assessment, AuditEvent, DomainAnswer, Pillar, Status
 from maturity.pages import in_sentence
 from tests.factories import (
     AssessmentFactory,
@@ -159,6 +160,8 @@ def test_a_stale_form_shows_the_conflict_and_keeps_what_was_typed(client, world)
     content = response.content.decode()
     assert "Someone else changed this assessment" in content
     assert "colleague" in content
+    saved_at = timezone.localtime(AuditEvent.objects.filter(actor=colleague).get().at)
+    assert f"colleague on {saved_at:%-d %B %Y} at {saved_at:%H:%M}" in content
     assert 'value="2" aria-describedby="WL01-level-2-hint" checked' in content
     assert 'name="version" value="2"' in content
     assert DomainAnswer.objects.get().level == 4
