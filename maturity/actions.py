@@ -97,6 +97,14 @@ def _locked(assessment: Assessment) -> Assessment:
 
 
 def _check_version(assessment: Assessment, expected_version: int) -> None:
+    if expected_version > assessment.version:
+        # Not someone else's change (there is none to name): the version sent was never this assessment's.
+        raise Invalid(
+            {
+                "version": f"Version {expected_version} is not a version of this assessment (it is at version "
+                f"{assessment.version}): reload it and try again"
+            }
+        )
     if assessment.version != expected_version:
         raise Conflict(assessment, since=expected_version)
 

@@ -537,6 +537,15 @@ def test_a_stale_version_answers_409_with_what_changed(world):
     assert DomainAnswer.objects.get(assessment=world.draft).level == 2
 
 
+def test_a_version_the_assessment_never_had_is_a_bad_request_naming_the_current_one(world):
+    client = api(world, "lead")
+    error = assert_error(
+        patch_answers(client, world.draft, {"version": 99, "answers": {"WL01": {"level": 5}}}), 400, "invalid"
+    )
+    assert "it is at version 1" in error["fields"]["version"]
+    assert not DomainAnswer.objects.filter(assessment=world.draft).exists()
+
+
 def test_a_submitted_assessment_cannot_be_changed(world):
     assessment = world.assessments["r0a community"]
     response = patch_answers(api(world, "lead"), assessment, {"version": assessment.version, "answers": {}})
