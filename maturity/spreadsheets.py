@@ -57,7 +57,11 @@ SHEET = "Assessment"
 MB = 1024 * 1024
 SIZE_LIMIT = 5 * MB
 # A 5 MB XLSX is compressed XML: refuse one that would unpack into far more (a "zip bomb") before openpyxl reads it.
-UNPACKED_LIMIT = 100 * MB
+# A filled template unpacks to well under 1 MB (about 45 kB with short notes); openpyxl reads about 1 MB a second,
+# so this bounds the time a worker spends on any upload to seconds, inside the web server's timeout.
+UNPACKED_LIMIT = 10 * MB
+# The template has one row per domain and indicator (about 60); a sheet far longer is not one, and reading stops here.
+ROW_LIMIT = 2000
 # Enough to fix a file by; a garbage file could otherwise give a page with hundreds of thousands of lines.
 PROBLEM_LIMIT = 1000
 # Spreadsheet programs run a cell starting with one of these as a formula (CSV injection).
@@ -400,6 +404,8 @@ def _xlsx_rows(data: bytes, name: str) -> list[list[str]]:
         sheet = workbook[SHEET] if SHEET in workbook.sheetnames else workbook.worksheets[0]
         rows = []
         for cells in sheet.iter_rows():
+            if len(rows) == ROW_LIMIT:
+                _reject(f"‘{name}’ has more than {ROW_LIMIT} rows: the template has one row per question")
             values = []
             for cell in cells:
                 value = getattr(cell, "value", None)

@@ -3,6 +3,7 @@ naming the row and column of every problem in a bad one."""
 
 import csv
 import io
+import zipfile
 from types import SimpleNamespace
 
 import openpyxl
@@ -12,7 +13,7 @@ from django.utils.html import escape
 
 from maturity import actions
 from maturity.models import Assessment, AuditEvent, DomainAnswer, IndicatorValue
-from maturity.spreadsheets import COLUMNS, build_csv, build_xlsx, parse_upload, template_rows
+from maturity.spreadsheets import COLUMNS, ROW_LIMIT, build_csv, build_xlsx, parse_upload, template_rows
 from tests.factories import AssessmentFactory, CycleFactory, ICSFactory, TrustFactory, analyst, lead_of, reviewer_of
 from trusts.models import CareSetting
 
@@ -544,3 +545,41 @@ def test_a_submitted_assessment_cannot_be_uploaded_to(client, world):
     response = upload(client, assessment, "mine.csv", fill_csv(build_csv(assessment), {"WL01": "1"}))
     assert response.status_code == 403
     assert state(assessment) == before
+
+
+def bomb(template: bytes, unpacked_mb: int) -> bytes:
+    """The template with its sheet padded by a comment that compresses to almost nothing but unpacks to
+    `unpacked_mb` MB: a "zip bomb" of the kind that kept a worker busy for minutes."""
+    source, buffer = zipfile.ZipFile(io.BytesIO(template)), io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename.startswith("xl/worksheets/"):
+                data = data.replace(b"<sheetData", b"<!--" + b" " * (unpacked_mb * 1024 * 1024) + b"--><sheetData", 1)
+            archive.writestr(info.filename, data)
+    return buffer.getvalue()
+
+
+def test_a_workbook_that_unpacks_to_50_mb_is_refused_before_it_is_read(client, world, monkeypatch):
+    import maturity.spreadsheets
+
+    content = bomb(build_xlsx(world.assessment), 50)
+    assert len(content) < 200_000
+    monkeypatch.setattr(maturity.spreadsheets, "_ExactStrings", None)  # reading it at all would fail the test
+    before = state(world.assessment)
+    client.force_login(world.lead)
+    response = upload(client, world.assessment, "bomb.xlsx", content)
+    assert response.status_code == 400
+    assert "unpacks to more than 10 MB" in response.content.decode()
+    assert state(world.assessment) == before
+
+
+def test_a_sheet_far_longer_than_the_template_is_refused_at_its_row_limit(client, world):
+    rows = csv_rows(build_csv(world.assessment))
+    content = xlsx_bytes(rows + [[""] * len(rows[0])] * ROW_LIMIT)
+    before = state(world.assessment)
+    client.force_login(world.lead)
+    response = upload(client, world.assessment, "long.xlsx", content)
+    assert response.status_code == 400
+    assert f"has more than {ROW_LIMIT} rows" in response.content.decode()
+    assert state(world.assessment) == before
