@@ -150,6 +150,7 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "notifications.sweep_outbox", "schedule": 60.0},
     # Once a morning (UTC): each reminder is written once whenever it runs, so a missed morning is caught up.
     "deadline-reminders": {"task": "notifications.send_reminders", "schedule": crontab(hour=7, minute=0)},
+    "resend-unsent-invitations": {"task": "trusts.resend_unsent_invitations", "schedule": 300.0},
     "prune-refresh-records": {"task": "reports.prune_refresh_records", "schedule": crontab(hour=3, minute=15)},
 }
 # Refresh runs and done refresh marks are kept this long for the summaries page, then pruned (one row per save).

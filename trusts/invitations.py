@@ -7,17 +7,22 @@ once the inviting transaction commits: whatever replaces the task later (an outb
 import hashlib
 import logging
 import secrets
+import smtplib
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from trusts.models import Invitation
 
 logger = logging.getLogger(__name__)
+
+# An invitation's own send task has this long to deliver before the sweep sends it with a new link.
+RESEND_AFTER = timedelta(minutes=5)
 
 
 def hash_token(token: str) -> str:
@@ -48,6 +53,27 @@ def send_invitation_email(invitation_id: int, link: str) -> None:
         from_email=None,
         recipient_list=[invitation.email],
     )
+    Invitation.objects.filter(pk=invitation_id).update(email_sent_at=timezone.now())
+
+
+def resend_unsent(now: datetime | None = None) -> int:
+    """Send the invitations whose e-mail never went (the broker was down, the mail server refused), each with a new
+    token: the first one's link was never stored, only its hash, so it cannot be sent again. A link from an earlier
+    attempt that went after all stops working; the newest works. Beat runs this every few minutes; it leaves the
+    newest invitations to the send task queued for them. Returns how many went."""
+    now = now or timezone.now()
+    waiting = Invitation.objects.pending().filter(email_sent_at__isnull=True, created_at__lt=now - RESEND_AFTER)
+    sent = 0
+    for invitation in waiting:
+        token, invitation.token_hash = new_token()
+        invitation.save(update_fields=["token_hash"])
+        try:
+            send_invitation_email(invitation.pk, settings.SITE_URL + reverse("accept_invitation", args=[token]))
+        except (smtplib.SMTPException, OSError):
+            logger.warning("Could not send the e-mail for invitation %s; trying again later", invitation.pk)
+            continue
+        sent += 1
+    return sent
 
 
 def send_after_commit(invitation: Invitation, link: str) -> None:

@@ -295,6 +295,9 @@ class Invitation(models.Model):
     accepted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    email_sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the e-mail with the link went; empty until then (the sweep retries)"
+    )
 
     objects = InvitationQuerySet.as_manager()
 

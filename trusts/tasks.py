@@ -16,3 +16,9 @@ from trusts import invitations
 )
 def send_invitation_email(invitation_id: int, link: str) -> None:
     invitations.send_invitation_email(invitation_id, link)
+
+
+@shared_task(name="trusts.resend_unsent_invitations")
+def resend_unsent_invitations() -> int:
+    """Beat runs it every five minutes."""
+    return invitations.resend_unsent()

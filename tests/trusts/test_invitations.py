@@ -167,6 +167,55 @@ def test_a_broker_that_is_down_is_logged_and_the_invitation_stands(world, send, 
     assert "/account/invitation/" not in caplog.text
 
 
+def test_an_invitation_the_broker_never_took_is_sent_by_the_sweep_with_a_new_working_link(
+    world, send, monkeypatch, client
+):
+    def down(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(tasks.send_invitation_email, "apply_async", down)
+    send(world.users["reviewer"], email="lee@example.nhs.uk", role=Role.TRUST_LEAD, organisation="RBV")
+    invitation = Invitation.objects.get()
+    assert invitation.email_sent_at is None and not mail.outbox
+
+    assert invitations.resend_unsent() == 0  # its own send task may still deliver it
+    later = timezone.now() + invitations.RESEND_AFTER + timedelta(seconds=1)
+    assert invitations.resend_unsent(later) == 1
+    assert invitations.resend_unsent(later) == 0  # once only
+
+    [message] = mail.outbox
+    assert message.to == ["lee@example.nhs.uk"]
+    invitation.refresh_from_db()
+    assert invitation.email_sent_at is not None
+    client.logout()
+    assert accept(client, link_in(message)).status_code == 302
+    assert Membership.objects.filter(user__email="lee@example.nhs.uk", trust__code="RBV").exists()
+
+
+def test_a_mail_server_that_refuses_leaves_the_invitation_for_the_next_sweep(world, send, monkeypatch):
+    import smtplib
+
+    def refuse(*args, **kwargs):
+        raise smtplib.SMTPServerDisconnected("refused")
+
+    monkeypatch.setattr(tasks.send_invitation_email, "apply_async", lambda *a, **k: None)  # queued, never run
+    send(world.users["analyst"], email="sam@example.nhs.uk", role=Role.ANALYST, organisation="")
+    later = timezone.now() + invitations.RESEND_AFTER + timedelta(seconds=1)
+    monkeypatch.setattr(invitations, "send_mail", refuse)
+    assert invitations.resend_unsent(later) == 0
+    assert Invitation.objects.get().email_sent_at is None
+    monkeypatch.undo()
+    assert invitations.resend_unsent(later) == 1
+    assert [message.to for message in mail.outbox] == [["sam@example.nhs.uk"]]
+
+
+def test_accepted_and_expired_invitations_are_not_sent_again(world, send):
+    send(world.users["analyst"], email="sam@example.nhs.uk", role=Role.ANALYST, organisation="")
+    assert Invitation.objects.get().email_sent_at is not None
+    Invitation.objects.update(email_sent_at=None, expires_at=timezone.now())
+    assert invitations.resend_unsent(timezone.now() + timedelta(days=30)) == 0
+
+
 # --- Accepting ---------------------------------------------------------------------------------------------------
 
 
