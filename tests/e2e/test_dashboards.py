@@ -34,6 +34,7 @@ def test_a_submission_shows_on_the_ics_dashboard_within_seconds(page, refreshes)
 
     fill_every_pillar(page, level="4")
     fill_indicators(page)
+    page.get_by_role("link", name="Continue to sign-off").click()
     sign_off_and_submit(page)
     assert "Assessment submitted" in page.locator("main").inner_text()
 
