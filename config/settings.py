@@ -5,6 +5,7 @@ Set DATABASE_URL for PostgreSQL and REDIS_URL for a real Celery broker, result b
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -51,7 +52,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "trusts",
@@ -282,11 +283,21 @@ WHITENOISE_MAX_AGE = 0 if DEBUG else 31536000
 
 # --- API ------------------------------------------------------------------------------------------------------
 
+# API tokens (django-rest-knox): only a SHA-512 digest is stored, the token is shown once when it is made, and it
+# expires after API_TOKEN_DAYS; reports.ApiToken adds when it was last used.
+KNOX_TOKEN_MODEL = "reports.ApiToken"
+# knox's own migrations create its AuthToken table even when the model is swapped for ours; without them it has none.
+MIGRATION_MODULES = {"knox": None}
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=int(os.environ.get("API_TOKEN_DAYS", "90"))),
+    "AUTH_HEADER_PREFIX": "Token",
+}
+
 # /api/v1/: a token (Authorization: Token …) for scripts, the session for the browsable API and /api/docs/.
 # Every endpoint needs a login, and each reads only what its user may see (reports.api).
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "reports.api.tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

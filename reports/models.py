@@ -1,5 +1,6 @@
 from django.db import models
 from django.db.models import Q
+from knox.models import AbstractAuthToken
 
 from trusts.permissions import MIN_GROUP
 
@@ -313,3 +314,16 @@ class SummaryVersion(models.Model):
 
     def __str__(self):
         return f"{self.key}: {self.token}"
+
+
+class ApiToken(AbstractAuthToken):
+    """A user's API token, as django-rest-knox keeps it (a digest, never the token itself; an expiry), and when it
+    was last used, so its owner can tell a forgotten token from a working one."""
+
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API token"
+
+    def __str__(self):
+        return f"API token {self.token_key}… of {self.user}"

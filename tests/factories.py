@@ -179,3 +179,10 @@ class AssessmentFactory(factory.django.DjangoModelFactory):
     ics = factory.LazyAttribute(lambda a: a.trust.ics)
     region = factory.LazyAttribute(lambda a: a.ics.region)
     framework = factory.LazyAttribute(lambda a: a.cycle.trust_framework)
+
+
+def api_token(user) -> str:
+    """A new API token for `user`, as the token page makes it: the token itself (only its digest is stored)."""
+    from reports.models import ApiToken
+
+    return ApiToken.objects.create(user=user)[1]

@@ -15,7 +15,6 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import dateformat, timezone
-from rest_framework.authtoken.models import Token
 
 from trusts import invitations, permissions
 from trusts.models import ICS, Invitation, Membership, Role, RoleAction, RoleEvent, Trust
@@ -259,7 +258,7 @@ def deactivate_user(*, by, user):
     if was_active:
         user.is_active = False
         user.save(update_fields=["is_active"])
-    token_deleted, _ = Token.objects.filter(user=user).delete()
+    token_deleted, _ = user.auth_token_set.all().delete()  # django-rest-knox's tokens (reports.ApiToken)
     ended = [
         membership
         for membership in Membership.objects.select_for_update(of=("self",))

@@ -6,20 +6,20 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from rest_framework import exceptions
-from rest_framework.authentication import TokenAuthentication
 
 from reports.api.errors import error_body
+from reports.api.tokens import ApiTokenAuthentication
 
 
 def token_or_login_required(view):
     """login_required, except that a request with `Authorization: Token <key>` is that token's user for this
-    request (no session is made). A wrong or revoked token answers 401 in the API's error body rather than the
-    log-in page, which a script would otherwise read as data."""
+    request (no session is made). A wrong, expired or revoked token answers 401 in the API's error body rather
+    than the log-in page, which a script would otherwise read as data."""
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         try:
-            found = TokenAuthentication().authenticate(request)
+            found = ApiTokenAuthentication().authenticate(request)
         except exceptions.AuthenticationFailed as error:
             response = JsonResponse(error_body(401, "authentication_failed", str(error.detail)), status=401)
             response["WWW-Authenticate"] = "Token"

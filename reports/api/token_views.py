@@ -1,28 +1,37 @@
-"""The page where each user creates and revokes their own API token (DRF's authtoken: one token per user)."""
+"""The page where each user creates and revokes their own API token. One token per user: creating replaces the
+old one. The token is shown once, in the answer to the request that made it; only its digest is stored."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
-from rest_framework.authtoken.models import Token
+
+from reports.models import ApiToken
 
 
+@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def api_token(request):
+    new_token = None
     if request.method == "POST":
-        # A token sees exactly what its user sees, so only its user manages it; creating replaces any old one.
+        # A token sees exactly what its user sees, so only its user manages it.
         if request.POST.get("action") == "create":
-            Token.objects.filter(user=request.user).delete()
-            Token.objects.create(user=request.user)
-            messages.success(request, "Your API token was created. Keep it secret: it sees what you see.")
+            ApiToken.objects.filter(user=request.user).delete()
+            _, new_token = ApiToken.objects.create(user=request.user)
         elif request.POST.get("action") == "revoke":
-            Token.objects.filter(user=request.user).delete()
+            ApiToken.objects.filter(user=request.user).delete()
             messages.success(request, "Your API token was revoked: requests with it are now refused.")
-        return redirect("api_token")
-    token = Token.objects.filter(user=request.user).first()
+            return redirect("api_token")
+        else:
+            return redirect("api_token")
     return render(
         request,
         "reports/api_token.html",
-        {"token": token, "api_root": request.build_absolute_uri("/api/v1/")},
+        {
+            "token": ApiToken.objects.filter(user=request.user).first(),
+            "new_token": new_token,
+            "api_root": request.build_absolute_uri("/api/v1/"),
+        },
     )

@@ -11,11 +11,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
 
 from maturity.models import AuditEvent, DomainAnswer, IndicatorValue
 from maturity.spreadsheets import build_csv
-from tests.factories import AssessmentFactory, CycleFactory, ICSFactory, TrustFactory, lead_of
+from tests.factories import AssessmentFactory, CycleFactory, ICSFactory, TrustFactory, api_token, lead_of
 
 URL = "/trusts/R0A/assessments/2026/acute/"
 ANSWERED = {200, 302, 400, 409}
@@ -118,8 +117,7 @@ def test_the_spreadsheet_upload(client, world, cells, row, column):
 @given(body=st.one_of(JSON_VALUE, st.fixed_dictionaries({"answers": JSON_VALUE, "indicators": JSON_VALUE})))
 def test_the_api(world, body):
     assessment, lead = world
-    token, _ = Token.objects.get_or_create(user=lead)
-    client = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client = Client(HTTP_AUTHORIZATION=f"Token {api_token(lead)}")
     before = written(assessment)
     if isinstance(body, dict):
         body = {"version": assessment.version, **body}

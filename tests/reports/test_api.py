@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -16,7 +17,7 @@ from django.contrib.staticfiles import finders
 from django.core.management import call_command
 from django.http import HttpResponse
 from django.test import Client
-from rest_framework.authtoken.models import Token
+from django.utils import timezone
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 from maturity import access
@@ -37,6 +38,7 @@ from maturity.models import (
 from reports.api.auth import token_or_login_required
 from reports.api.pagination import PageNumberPagination
 from reports.exports.datasets import DATASETS, visible_rows
+from reports.models import ApiToken
 from reports.summaries import tables
 from tests.factories import (
     AssessmentFactory,
@@ -46,6 +48,7 @@ from tests.factories import (
     TrustFactory,
     UserFactory,
     analyst,
+    api_token,
     lead_of,
     reviewer_of,
 )
@@ -149,9 +152,11 @@ def world(db):
 
 
 def api(world, role) -> Client:
-    """A client authenticated with the role's API token, as a script would be."""
-    token, _ = Token.objects.get_or_create(user=world.users[role])
-    return Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+    """A client authenticated with the role's API token, as a script would be (one token per user and role)."""
+    tokens = vars(world).setdefault("tokens", {})
+    if role not in tokens:
+        tokens[role] = api_token(world.users[role])
+    return Client(HTTP_AUTHORIZATION=f"Token {tokens[role]}")
 
 
 def results(response) -> list[dict]:
@@ -242,37 +247,51 @@ def test_the_token_page_creates_shows_and_revokes_a_token(client, world):
     assert page.status_code == 200
     assert b"You have no API token" in page.content
 
-    response = client.post("/account/api-token/", {"action": "create"}, follow=True)
-    token = Token.objects.get(user=user)
-    assert token.key in response.content.decode()
-    assert Client(HTTP_AUTHORIZATION=f"Token {token.key}").get(API + "trusts/").status_code == 200
+    response = client.post("/account/api-token/", {"action": "create"})
+    token = response.context["new_token"]
+    assert token in response.content.decode() and "shown only once" in response.content.decode()
+    assert response["Cache-Control"].startswith("max-age=0")
+    assert token not in client.get("/account/api-token/").content.decode()  # shown once
+    stored = ApiToken.objects.get(user=user)
+    assert token not in (stored.digest, stored.token_key) and token.startswith(stored.token_key)
+    assert stored.expiry.date() == (timezone.now() + timedelta(days=90)).date()
+    assert stored.last_used_at is None
+    assert Client(HTTP_AUTHORIZATION=f"Token {token}").get(API + "trusts/").status_code == 200
+    stored.refresh_from_db()
+    assert stored.last_used_at is not None
+    assert "Last used" in client.get("/account/api-token/").content.decode()
 
     client.post("/account/api-token/", {"action": "revoke"})
-    assert not Token.objects.filter(user=user).exists()
-    assert Client(HTTP_AUTHORIZATION=f"Token {token.key}").get(API + "trusts/").status_code == 401
+    assert not ApiToken.objects.filter(user=user).exists()
+    assert Client(HTTP_AUTHORIZATION=f"Token {token}").get(API + "trusts/").status_code == 401
+
+
+def test_an_expired_token_is_refused(world):
+    token = api_token(world.users["lead"])
+    ApiToken.objects.update(expiry=timezone.now() - timedelta(seconds=1))
+    assert Client(HTTP_AUTHORIZATION=f"Token {token}").get(API + "trusts/").status_code == 401
 
 
 def test_creating_again_replaces_the_token(client, world):
     client.force_login(world.users["lead"])
-    client.post("/account/api-token/", {"action": "create"})
-    first = Token.objects.get(user=world.users["lead"]).key
-    client.post("/account/api-token/", {"action": "create"})
-    assert Token.objects.get(user=world.users["lead"]).key != first
+    first = client.post("/account/api-token/", {"action": "create"}).context["new_token"]
+    second = client.post("/account/api-token/", {"action": "create"}).context["new_token"]
+    assert first != second and ApiToken.objects.filter(user=world.users["lead"]).count() == 1
+    assert Client(HTTP_AUTHORIZATION=f"Token {first}").get(API + "trusts/").status_code == 401
 
 
 def test_the_token_page_touches_only_its_users_token(client, world):
-    other = Token.objects.create(user=world.users["analyst"])
+    other = api_token(world.users["analyst"])
     client.force_login(world.users["lead"])
     client.post("/account/api-token/", {"action": "revoke"})
-    assert Token.objects.filter(pk=other.pk).exists()
+    assert Client(HTTP_AUTHORIZATION=f"Token {other}").get(API + "trusts/").status_code == 200
 
 
-def test_drf_create_token_command_makes_a_working_token(world):
+def test_create_api_token_command_makes_a_working_token(world):
     out = io.StringIO()
-    call_command("drf_create_token", "analyst", stdout=out)
-    token = Token.objects.get(user__username="analyst")
-    assert token.key in out.getvalue()
-    assert Client(HTTP_AUTHORIZATION=f"Token {token.key}").get(API + "trusts/").status_code == 200
+    call_command("create_api_token", "analyst", stdout=out)
+    token = out.getvalue().split()[-1]
+    assert Client(HTTP_AUTHORIZATION=f"Token {token}").get(API + "trusts/").status_code == 200
 
 
 # --- Organisations and reference data, by role ------------------------------------------------------------------
@@ -820,8 +839,8 @@ def whoami(request):
     ("authorization", "status"), [("token", 200), ("Token wrong", 401), ("", 302), ("Basic eDp5", 302)]
 )
 def test_token_or_login_required_lets_scripts_fetch_plain_views(rf, world, authorization, status):
-    token = Token.objects.create(user=world.users["analyst"])
-    header = f"Token {token.key}" if authorization == "token" else authorization
+    token = api_token(world.users["analyst"])
+    header = f"Token {token}" if authorization == "token" else authorization
     request = rf.get("/exports/pillar-scores.csv", HTTP_AUTHORIZATION=header) if header else rf.get("/exports/")
     request.user = AnonymousUser()
     response = token_or_login_required(whoami)(request)

@@ -14,7 +14,6 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -36,7 +35,16 @@ from maturity.models import (
     Status,
 )
 from reports.summaries import tables
-from tests.factories import AssessmentFactory, CycleFactory, ICSFactory, RegionFactory, TrustFactory, analyst, lead_of
+from tests.factories import (
+    AssessmentFactory,
+    CycleFactory,
+    ICSFactory,
+    RegionFactory,
+    TrustFactory,
+    analyst,
+    api_token,
+    lead_of,
+)
 from trusts.models import CareSetting
 
 # Per operation, valid and invalid inputs mixed: well under a minute for the whole schema. The same examples every
@@ -76,8 +84,8 @@ def api_world(db):
     tables.rebuild()
     return SimpleNamespace(
         draft=draft,
-        analyst=Token.objects.create(user=analyst()).key,
-        lead=Token.objects.create(user=lead_of(trusts[0])).key,
+        analyst=api_token(analyst()),
+        lead=api_token(lead_of(trusts[0])),
     )
 
 

@@ -622,12 +622,10 @@ def test_a_download_abandoned_half_way_stops_the_copy_and_closes_its_connection(
 
 
 def test_scripts_download_exports_with_an_api_token(client, db):
-    from rest_framework.authtoken.models import Token
+    from tests.factories import analyst, api_token
 
-    from tests.factories import analyst
-
-    token = Token.objects.create(user=analyst())
-    response = client.get("/exports/pillar-scores.csv", headers={"authorization": f"Token {token.key}"})
+    token = api_token(analyst())
+    response = client.get("/exports/pillar-scores.csv", headers={"authorization": f"Token {token}"})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     refused = client.get("/exports/pillar-scores.csv", headers={"authorization": "Token not-a-real-token"})

@@ -4,10 +4,10 @@ frameworks read-only."""
 import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from maturity.models import FrameworkKind
-from tests.factories import CycleFactory, small_framework
+from reports.models import ApiToken
+from tests.factories import CycleFactory, api_token, small_framework
 from trusts.models import Membership, Role, RoleAction, RoleEvent
 
 
@@ -135,14 +135,13 @@ def test_the_membership_list_action_ends_memberships_through_the_action(admin_cl
 
 def test_unticking_active_deactivates_through_the_action_and_the_token_stops_working(admin_client, world, client):
     lead = world.users["lead"]
-    token = Token.objects.create(user=lead)
-    api = {"HTTP_AUTHORIZATION": f"Token {token.key}"}
+    api = {"HTTP_AUTHORIZATION": f"Token {api_token(lead)}"}
     assert client.get("/api/v1/trusts/", **api).status_code == 200
     response = admin_client.post(f"/admin/auth/user/{lead.pk}/change/", user_form(lead, is_active=""))
     assert response.status_code == 302
     lead.refresh_from_db()
     assert not lead.is_active
-    assert not Token.objects.filter(pk=token.pk).exists()
+    assert not ApiToken.objects.filter(user=lead).exists()
     assert not Membership.objects.current().filter(user=lead).exists()
     assert client.get("/api/v1/trusts/", **api).status_code == 401
     actions = list(RoleEvent.objects.filter(subject=lead).values_list("actor__username", "action"))

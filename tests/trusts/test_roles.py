@@ -6,9 +6,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
-from tests.factories import MembershipFactory, TrustFactory, UserFactory
+from reports.models import ApiToken
+from tests.factories import MembershipFactory, TrustFactory, UserFactory, api_token
 from trusts import actions, permissions
 from trusts.models import Membership, Role, RoleAction, RoleEvent, Trust
 
@@ -181,11 +181,11 @@ def test_a_membership_cannot_end_before_it_starts(world):
 
 def test_deactivating_closes_the_account_deletes_its_token_and_ends_its_roles(world):
     lead = world.users["lead"]
-    Token.objects.create(user=lead)
+    api_token(lead)
     actions.deactivate_user(by=world.users["admin"], user=lead)
     lead.refresh_from_db()
     assert not lead.is_active
-    assert not Token.objects.filter(user=lead).exists()
+    assert not ApiToken.objects.filter(user=lead).exists()
     assert not Membership.objects.current().filter(user=lead).exists()
     assert events(subject=lead) == [(RoleAction.REVOKE, Role.TRUST_LEAD), (RoleAction.DEACTIVATE, "")]
     assert RoleEvent.objects.get(action=RoleAction.DEACTIVATE).note == "API token deleted"
