@@ -7,7 +7,7 @@ Set DATABASE_URL for PostgreSQL and REDIS_URL for a real Celery broker, result b
 import os
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 import dj_database_url
 from celery.schedules import crontab
@@ -125,6 +125,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL and os.environ.get("PYTEST_XDIST_WORKER", "").startswith("gw"):
+    # The test suite runs in parallel processes (pytest-xdist); each takes the next Redis database, so one's broker
+    # queue, cache.clear() and throttle counts never reach another's. pytest-django keeps their test databases apart.
+    _redis = urlsplit(REDIS_URL)
+    _database = int(_redis.path.lstrip("/") or 0) + int(os.environ["PYTEST_XDIST_WORKER"][2:])
+    REDIS_URL = urlunsplit(_redis._replace(path=f"/{_database}"))
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     CELERY_BROKER_URL = REDIS_URL

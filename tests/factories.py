@@ -1,15 +1,31 @@
+from itertools import product
+from string import ascii_uppercase, digits
+
 import factory
 from django.contrib.auth import get_user_model
 
 from trusts.models import ICS, CareSetting, Membership, Region, Role, Trust, TrustType
 
+# Codes the real ODS data never uses (real regions are Y + two digits, real ICBs Q + a letter first, real trusts three
+# characters), so a factory object can never be mistaken for, or silently merged with, a real organisation. Factories
+# never get-or-create: a test that needs an existing object passes it.
+REGION_CODES = ["Y" + "".join(pair) for pair in product(ascii_uppercase, repeat=2)]
+ICS_CODES = ["Q" + digit + char for digit, char in product(digits, digits + ascii_uppercase)]
+
+
+def _trust_code(n: int) -> str:
+    letters = ""
+    for _ in range(4):
+        n, remainder = divmod(n, 26)
+        letters = ascii_uppercase[remainder] + letters
+    return "R" + letters
+
 
 class RegionFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Region
-        django_get_or_create = ["code"]
 
-    code = factory.Sequence(lambda n: f"Y{n % 100:02d}")
+    code = factory.Sequence(lambda n: REGION_CODES[n % len(REGION_CODES)])
     ons_code = factory.Sequence(lambda n: f"E4{n:07d}")
     name = factory.Sequence(lambda n: f"Region {n}")
 
@@ -17,9 +33,8 @@ class RegionFactory(factory.django.DjangoModelFactory):
 class ICSFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = ICS
-        django_get_or_create = ["code"]
 
-    code = factory.Sequence(lambda n: f"Q{n % 100:02d}")
+    code = factory.Sequence(lambda n: ICS_CODES[n % len(ICS_CODES)])
     ons_code = factory.Sequence(lambda n: f"E5{n:07d}")
     name = factory.Sequence(lambda n: f"NHS Place {n} Integrated Care Board")
     region = factory.SubFactory(RegionFactory)
@@ -28,10 +43,9 @@ class ICSFactory(factory.django.DjangoModelFactory):
 class TrustFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Trust
-        django_get_or_create = ["code"]
         skip_postgeneration_save = True
 
-    code = factory.Sequence(lambda n: f"R{n % 1000:03d}")
+    code = factory.Sequence(_trust_code)
     name = factory.Sequence(lambda n: f"Place {n} Hospitals NHS Foundation Trust")
     trust_type = TrustType.ACUTE
     ics = factory.SubFactory(ICSFactory)
@@ -46,7 +60,6 @@ class TrustFactory(factory.django.DjangoModelFactory):
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
-        django_get_or_create = ["username"]
         skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
@@ -160,7 +173,6 @@ def small_framework(kind=FrameworkKind.TRUST) -> Framework:
 class CycleFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Cycle
-        django_get_or_create = ["year"]
 
     year = 2026
     kind = CycleKind.COLLECTED

@@ -49,19 +49,21 @@ def browser():
         del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url)
+def new_page(browser, base_url):
+    """A page in a fresh browser context on the test server at base_url, closed after the test."""
+    context = browser.new_context(base_url=base_url)
     page = context.new_page()
     # Any request leaving the test server means a page depends on the internet: fail it loudly.
     outside = []
-    page.on(
-        "request",
-        lambda request: None if request.url.startswith(live_server.url) else outside.append(request.url),
-    )
+    page.on("request", lambda request: None if request.url.startswith(base_url) else outside.append(request.url))
     yield page
     context.close()
     assert not outside, f"the page requested outside addresses: {outside}"
+
+
+@pytest.fixture
+def page(browser, live_server):
+    yield from new_page(browser, live_server.url)
 
 
 @pytest.fixture

@@ -252,6 +252,10 @@ def test_no_dashboard_aggregates_raw_answers_and_queries_stay_flat(client, db, u
             model.objects.all().delete()
         for trust in world.trusts:
             trust.delete()
+        world.cycle.delete()
+        world.qop.delete()
+        world.qyg.delete()
+        world.north.delete()
         return len(captured.captured_queries)
 
     assert queries_for(3) == queries_for(9)

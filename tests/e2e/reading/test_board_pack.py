@@ -3,7 +3,6 @@ pages before its appendix for Greater Manchester (15 trusts), every chart drawn,
 nothing that only works on a screen (toggles, link addresses). The PDF goes to /tmp/board-pack-QOP.pdf."""
 
 import pytest
-from django.core.management import call_command
 from pypdf import PdfReader
 
 from tests.e2e.conftest import log_in, violations
@@ -14,8 +13,7 @@ PRINTED_WIDTH_PX = round((210 - 2 * 14) / 25.4 * 96)
 
 
 @pytest.fixture
-def pack(browser, live_server, demo_cycle):
-    call_command("rebuild_summaries", verbosity=0)
+def pack(browser, live_server):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     log_in(page, "ics-qop")

@@ -1,7 +1,7 @@
 from tests.e2e.conftest import log_in, serious_violations
 
 
-def test_an_ics_reviewer_logs_in_and_opens_the_ics_page(page, demo_world):
+def test_an_ics_reviewer_logs_in_and_opens_the_ics_page(page):
     log_in(page, "ics-qop")
     page.wait_for_url("**/ics/QOP/")
     assert page.get_by_role("heading", level=1).inner_text() == "Greater Manchester"
@@ -17,7 +17,7 @@ def test_an_ics_reviewer_logs_in_and_opens_the_ics_page(page, demo_world):
     assert serious_violations(page) == []
 
 
-def test_the_login_page_and_a_trust_page_have_no_serious_accessibility_violations(page, demo_world):
+def test_the_login_page_and_a_trust_page_have_no_serious_accessibility_violations(page):
     page.goto("/accounts/login/")
     assert serious_violations(page) == []
     log_in(page, "lead-r0a")
@@ -27,7 +27,7 @@ def test_the_login_page_and_a_trust_page_have_no_serious_accessibility_violation
     assert serious_violations(page) == []
 
 
-def test_the_search_box_finds_a_trust_by_ods_code(page, demo_world):
+def test_the_search_box_finds_a_trust_by_ods_code(page):
     log_in(page, "analyst")
     page.wait_for_url("**/national/")
     page.get_by_label("Search organisations by name or ODS code").fill("r0a")

@@ -1,11 +1,7 @@
 """The first screen answers first: for each role, on a 1280 × 900 screen, each dashboard's headline with its EPR,
 cyber and legacy IT figures sits above the fold. Screenshots at 1280 and 375 px go to /tmp/headline-*.png."""
 
-import io
-
 from axe_playwright_python.sync_playwright import Axe
-from django.core.management import call_command
-from django.test import override_settings
 
 from tests.e2e.conftest import log_in
 
@@ -20,13 +16,8 @@ PAGES = [
 ]
 
 
-def test_each_dashboard_shows_its_headline_above_the_fold_for_each_role(browser, live_server, demo_world):
+def test_each_dashboard_shows_its_headline_above_the_fold_for_each_role(browser, live_server):
     """Everything `make run` loads: the published 2024 and 2025 results, the 2026 demo cycle and the summaries."""
-    call_command("load_frameworks", verbosity=0)
-    call_command("import_published", stdout=io.StringIO())
-    with override_settings(DEBUG=True):
-        call_command("load_demo_data", verbosity=0)
-    call_command("rebuild_summaries", verbosity=0)
 
     for user, url, heading in PAGES:
         for width in (1280, 375):
