@@ -28,6 +28,7 @@ from maturity.models import (
     GapTarget,
     Indicator,
     IndicatorValue,
+    RefreshMark,
     ReviewComment,
     Source,
     Status,
@@ -613,6 +614,30 @@ def set_gap_targets(*, by, cycle: Cycle, targets: list[dict]) -> Cycle:
     )
     refresh.mark(reason="targets", cycle=cycle)
     return cycle
+
+
+@transaction.atomic
+def requeue_refresh_mark(*, by, mark: RefreshMark) -> RefreshMark:
+    """Retry a parked refresh, once its cause is fixed: its failures are counted afresh, it is enqueued after commit
+    and swept if the broker misses it, and it is parked again if it keeps failing."""
+    _require(permissions.can(by, permissions.MANAGE, None), "Only NHS England analysts manage the summaries.")
+    mark = RefreshMark.objects.select_for_update().get(pk=mark.pk)
+    if mark.parked_at is None or mark.done_at is not None:
+        raise ActionError("This refresh is not parked: it is done, or it is still being retried.")
+    before = {"attempts": mark.attempts, "parked_at": mark.parked_at.isoformat(), "last_error": mark.last_error}
+    mark.attempts, mark.last_error, mark.parked_at, mark.enqueued_at = 0, "", None, None
+    mark.save(update_fields=["attempts", "last_error", "parked_at", "enqueued_at"])
+    audit.record(
+        by=by,
+        action="requeue_refresh",
+        assessment=mark.assessment,
+        cycle=mark.cycle,
+        summary=f"Re-queued the parked {mark}",
+        before=before,
+        after={"attempts": 0, "parked_at": None},
+    )
+    transaction.on_commit(lambda: refresh.enqueue(mark.pk))
+    return mark
 
 
 def _is_number(value) -> bool:

@@ -506,10 +506,19 @@ class AuditEvent(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action}"
 
 
+class RefreshMarkQuerySet(models.QuerySet):
+    def parked(self):
+        return self.filter(parked_at__isnull=False, done_at__isnull=True)
+
+
 class RefreshMark(models.Model):
     """A note, written in the same transaction as a change, that summaries must be recomputed: one assessment's,
     a whole cycle's (bulk imports), or everything (neither: national snapshots such as DSPT). The reports app
-    enqueues it after commit and sweeps what the broker missed, so no refresh is ever lost."""
+    enqueues it after commit and sweeps what the broker missed, so no refresh is ever lost.
+
+    A refresh that fails is counted in `attempts` with its `last_error`; after a few it is parked: the sweep no
+    longer retries it (it would fail every minute for ever), the summaries page shows it, and an analyst re-queues
+    it once the cause is fixed."""
 
     assessment = models.ForeignKey(
         Assessment, on_delete=models.CASCADE, null=True, blank=True, related_name="refresh_marks"
@@ -519,6 +528,11 @@ class RefreshMark(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
     done_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Failed refreshes of it so far")
+    last_error = models.TextField(blank=True)
+    parked_at = models.DateTimeField(null=True, blank=True, help_text="When the sweep stopped retrying it")
+
+    objects = RefreshMarkQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "pk"]

@@ -276,11 +276,14 @@ class ProgressStat(models.Model):
 
 
 class RefreshRun(models.Model):
-    """One run of a refresh task: what it refreshed, when, how many rows, and how it ended."""
+    """One run of a refresh task: what it refreshed, when, how many rows, and how it ended: finished, finished with
+    problems (it skipped the figures of values it could not use, listed in `problems`, and wrote all the others), or
+    failed (nothing written; `error` says why)."""
 
     class Status(models.TextChoices):
         RUNNING = "running", "Running"
         OK = "ok", "Finished"
+        PROBLEMS = "problems", "Finished with problems"
         FAILED = "failed", "Failed"
 
     kind = models.CharField(max_length=20, help_text="assessment, areas or full")
@@ -290,6 +293,9 @@ class RefreshRun(models.Model):
     rows = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
     error = models.TextField(blank=True)
+    problems = models.JSONField(
+        default=list, blank=True, help_text="Values it could not use, a sentence each: their figures were skipped"
+    )
 
     class Meta:
         ordering = ["-started_at"]

@@ -16,7 +16,7 @@ import pandas as pd
 
 from maturity.models import GapTarget, Indicator, IndicatorType, TargetKind
 from reports.dashboards.charts import MET_OR_NOT
-from reports.summaries import rules
+from reports.summaries import problems, rules
 
 # The three gap themes every dashboard answers, in this order.
 THEMES = (("epr", "EPR"), ("cyber", "Cyber"), ("legacy_it", "Legacy IT"))
@@ -75,12 +75,15 @@ def target_of(theme, kind, indicator_code, value, description, indicator_types: 
 
 def targets(year: int) -> dict[str, Target]:
     """The cycle's gap targets (reference data set by analysts, not summaries) by metric code, in their order; two
-    queries."""
-    rows = list(
-        GapTarget.objects.filter(cycle__year=year).values_list(
+    queries. A target the summaries could not use is left out here too: it has no figures (the refresh that
+    skipped it says why on /summaries/)."""
+    rows = [
+        (theme, kind, code, value, description)
+        for theme, kind, code, value, description in GapTarget.objects.filter(cycle__year=year).values_list(
             "theme", "kind", "indicator_code", "value", "description"
         )
-    )
+        if problems.target_problem(year=year, theme=theme, kind=kind, value=value, description=description) is None
+    ]
     indicator_types = dict(
         Indicator.objects.filter(framework__trust_cycles__year=year).values_list("code", "value_type")
     )

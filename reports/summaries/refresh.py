@@ -12,35 +12,46 @@ from django.utils import timezone
 
 from maturity.models import Assessment, RefreshMark
 from reports.models import RefreshRun
-from reports.summaries import tables, versions
+from reports.summaries import problems, tables, versions
 
 logger = logging.getLogger(__name__)
 
 # A mark enqueued this long ago and still not done is taken to be lost (broker restarted, worker killed).
 LOST_AFTER = timedelta(minutes=5)
+# A mark whose refresh fails this many times is parked: shown on /summaries/, no longer retried by the sweep.
+PARK_AFTER = 3
+
+
+def _error_text(error: Exception) -> str:
+    return f"{error.__class__.__name__}: {error}"[:2000]
 
 
 @contextmanager
 def recorded(kind: str, target: str = "", parts=(versions.EVERYTHING,)):
-    """Record a run (start, end, rows, status, error); when it succeeds, move the versions of the summary parts it
-    rewrote. The body sets run.rows."""
+    """Record a run (start, end, rows, status, error, problems); when it succeeds, move the versions of the summary
+    parts it rewrote. The body sets run.rows and adds to run.problems the values it could not use, which makes the
+    run one that finished with problems."""
     run = RefreshRun.objects.create(kind=kind, target=target, started_at=timezone.now())
     run.parts = list(parts)
     try:
         yield run
     except Exception as error:
-        run.status, run.error = RefreshRun.Status.FAILED, f"{error.__class__.__name__}: {error}"[:2000]
+        run.status, run.error = RefreshRun.Status.FAILED, _error_text(error)
         run.finished_at = timezone.now()
         run.save(update_fields=["status", "error", "finished_at"])
         raise
-    run.status, run.finished_at = RefreshRun.Status.OK, timezone.now()
-    run.save(update_fields=["status", "rows", "finished_at"])
+    run.problems = problems.listed(run.problems)
+    run.status = RefreshRun.Status.PROBLEMS if run.problems else RefreshRun.Status.OK
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "rows", "problems", "finished_at"])
+    if run.problems:
+        logger.warning("Refresh %s %s skipped what it could not use: %s", kind, target, "; ".join(run.problems))
     versions.move(run.parts)
 
 
 def refresh_assessment(assessment_id: int) -> int:
     with recorded("assessment", str(assessment_id), parts=_parts_of(assessment_id)) as run:
-        run.rows = tables.refresh_assessment(assessment_id)
+        run.rows = tables.refresh_assessment(assessment_id, run.problems)
     return run.rows
 
 
@@ -61,22 +72,37 @@ def _parts_of(assessment_id: int) -> list[str]:
 
 def refresh_areas(year: int) -> int:
     with recorded("areas", str(year), parts=[versions.areas(year), versions.CYCLES]) as run:
-        run.rows = tables.refresh_areas(year)
+        run.rows = tables.refresh_areas(year, run.problems)
     return run.rows
 
 
 def rebuild(years=None) -> int:
     with recorded("full" if years is None else "cycle", ",".join(map(str, years or []))) as run:
-        run.rows = tables.rebuild(years)
+        run.rows = tables.rebuild(years, run.problems)
     return run.rows
 
 
 def process_mark(mark_id: int, *, schedule_areas=None) -> bool:
-    """Refresh what one mark names, then mark it done. Returns False if it was already done (a duplicate delivery).
+    """Refresh what one mark names, then mark it done. Returns False if it was already done (a duplicate delivery)
+    or is parked. A failure is counted on the mark and raised; the PARK_AFTER-th parks it.
     `schedule_areas(year)` is called after an assessment's refresh, for the batched region and England follow-up."""
-    mark = RefreshMark.objects.filter(pk=mark_id, done_at__isnull=True).select_related("cycle").first()
+    mark = (
+        RefreshMark.objects.filter(pk=mark_id, done_at__isnull=True, parked_at__isnull=True)
+        .select_related("cycle")
+        .first()
+    )
     if mark is None:
         return False
+    try:
+        _refresh(mark, schedule_areas)
+    except Exception as error:
+        _count_failure(mark, error)
+        raise
+    RefreshMark.objects.filter(pk=mark_id).update(done_at=timezone.now())
+    return True
+
+
+def _refresh(mark: RefreshMark, schedule_areas) -> None:
     if mark.assessment_id:
         refresh_assessment(mark.assessment_id)
         if schedule_areas is not None:
@@ -87,14 +113,23 @@ def process_mark(mark_id: int, *, schedule_areas=None) -> bool:
         rebuild([mark.cycle.year])
     else:
         rebuild()
-    RefreshMark.objects.filter(pk=mark_id).update(done_at=timezone.now())
-    return True
+
+
+def _count_failure(mark: RefreshMark, error: Exception) -> None:
+    mark.attempts += 1
+    mark.last_error = _error_text(error)
+    if mark.attempts >= PARK_AFTER:
+        mark.parked_at = timezone.now()
+        logger.error("Refresh mark %s failed %s times and is parked: %s", mark.pk, mark.attempts, mark.last_error)
+    mark.save(update_fields=["attempts", "last_error", "parked_at"])
 
 
 def pending_marks(now=None):
-    """Marks never enqueued (the broker was down) or enqueued long ago and never done."""
+    """Marks never enqueued (the broker was down) or enqueued long ago and never done; not the parked ones."""
     now = now or timezone.now()
-    return RefreshMark.objects.filter(done_at__isnull=True).exclude(enqueued_at__gt=now - LOST_AFTER)
+    return RefreshMark.objects.filter(done_at__isnull=True, parked_at__isnull=True).exclude(
+        enqueued_at__gt=now - LOST_AFTER
+    )
 
 
 def prune(now=None) -> int:
@@ -107,10 +142,15 @@ def prune(now=None) -> int:
 
 
 def sweep() -> int:
-    """Process every pending mark; returns how many were done. Region and England are refreshed at once here."""
+    """Process every pending mark; returns how many were done. Region and England are refreshed at once here.
+    A mark that fails is counted (and parked at last) and the sweep goes on to the next: one never holds up the
+    others."""
     done = 0
     for mark_id in pending_marks().values_list("pk", flat=True):
-        done += process_mark(mark_id)
+        try:
+            done += process_mark(mark_id)
+        except Exception:  # noqa: BLE001 - any failure: counted on the mark, the other marks still refreshed
+            logger.exception("Refresh mark %s failed", mark_id)
     if done:
         logger.info("Swept %s refresh marks the broker had missed", done)
     return done

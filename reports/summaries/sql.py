@@ -34,7 +34,7 @@ from maturity.models import (
     Theme,
 )
 from reports.models import AreaStat, DomainScore, GapScore, IndicatorScore, PillarScore, ProgressStat
-from reports.summaries import rules
+from reports.summaries import problems, rules
 from trusts.models import ICS, Region, Trust
 
 THEME_POSITIONS = {theme: position for position, theme in enumerate(Theme.values, start=1)}
@@ -145,6 +145,12 @@ def _rows_cte(name: str, columns: list[tuple[str, str]], rows: list[tuple]) -> t
     return f"{name} AS ({' UNION ALL '.join(branches)})", params
 
 
+def _finite(number: str) -> str:
+    """True when `number` is a finite number; NULL or false for none, NaN and infinities. x - x is 0 for every
+    finite x and NaN for the others (NULL on SQLite, which keeps NaN as NULL), in both databases."""
+    return f"({number} - {number} = 0)"
+
+
 # --- The counted assessments and what they measured ---------------------------------------------------------------
 
 ORG_COLUMNS = rules.ORG_COLUMNS
@@ -183,18 +189,22 @@ def _values_ctes() -> str:
     """vals: each counted assessment's indicator values. Its own (not published as unknown); where it has none for
     an indicator, its trust's latest published snapshot, latest by (as_of, pk), an undated one oldest. A value is
     typed as the forms type it: yes/no first, then a number, then a date (ISO), then text; an empty value is none,
-    and hides nothing behind it. `str` is the value as text, as Python would print it ('True' for yes).
+    and hides nothing behind it. `str` is the value as text, as Python would print it ('True' for yes). A number
+    that is not finite (NaN, infinity: the forms never store one) is read as none, so it spoils no mean;
+    unusable_numbers lists it for the run's problems.
 
     Both kinds of candidate are joined on an index (assessment, trust) and ranked in one window: the first wins."""
     date_text = dialect()["date_text"].format("raw.v_date")
+    finite = _finite('iv."number"')
+    number = f'CASE WHEN {finite} THEN iv."number" END'
     return f"""candidates AS (
         SELECT org.assessment_id AS assessment_id, iv.indicator_code AS indicator_code, 0 AS published,
-               iv.as_of AS as_of, iv.id AS id, iv."number" AS v_number, iv."text" AS v_text, iv."date" AS v_date,
+               iv.as_of AS as_of, iv.id AS id, {number} AS v_number, iv."text" AS v_text, iv."date" AS v_date,
                iv."boolean" AS boolv
         FROM org JOIN {{indicator_value}} iv ON iv.assessment_id = org.assessment_id
         WHERE iv.is_unknown = FALSE
         UNION ALL
-        SELECT org.assessment_id, iv.indicator_code, 1, iv.as_of, iv.id, iv."number", iv."text", iv."date",
+        SELECT org.assessment_id, iv.indicator_code, 1, iv.as_of, iv.id, {number}, iv."text", iv."date",
                iv."boolean"
         FROM org JOIN {{indicator_value}} iv ON iv.trust_id = org.trust_id
         WHERE iv.assessment_id IS NULL AND iv.is_unknown = FALSE
@@ -216,12 +226,41 @@ def _values_ctes() -> str:
     )"""
 
 
+def _not_finite(number: str) -> str:
+    return f"{number} IS NOT NULL AND {_finite(number)} IS NOT TRUE"
+
+
+def unusable_numbers(where: Filter) -> tuple[str, list]:
+    """The stored numbers that the statements read as none because they are not finite, for the run's problems:
+    (source, name, organisation code, cycle year, value), each once, from the counted assessments `where` selects:
+    their own indicator values ('indicator', its code), their trusts' published snapshots ('snapshot', its code) and
+    their published scores ('score', the pillar's name, empty for the overall), joined as the statements join them
+    (on indexes), so a refresh of one assessment looks at that assessment only."""
+    org, params = _org_cte(where)
+    sql = f"""WITH {org}
+    SELECT 'indicator' AS source, iv.indicator_code AS name, org.org_code AS org_code, org.cycle_year AS cycle_year,
+           iv."number" AS value
+    FROM org JOIN {{indicator_value}} iv ON iv.assessment_id = org.assessment_id
+    WHERE iv.is_unknown = FALSE AND {_not_finite('iv."number"')}
+    UNION
+    SELECT 'snapshot', iv.indicator_code, org.org_code, org.cycle_year, iv."number"
+    FROM org JOIN {{indicator_value}} iv ON iv.trust_id = org.trust_id
+    WHERE iv.assessment_id IS NULL AND iv.is_unknown = FALSE AND {_not_finite('iv."number"')}
+    UNION
+    SELECT 'score', COALESCE(p.name, ''), org.org_code, org.cycle_year, ps.score
+    FROM org JOIN {{published}} ps ON ps.assessment_id = org.assessment_id LEFT JOIN {{pillar}} p ON p.id = ps.pillar_id
+    WHERE {_not_finite("ps.score")}
+    ORDER BY 3, 1, 2"""
+    return sql.format(**tables()), params
+
+
 # --- Assessment rows ---------------------------------------------------------------------------------------------
 
 
 def pillar_scores(where: Filter) -> tuple[str, list]:
     """One row per counted assessment × pillar: the mean of the pillar's domain levels; its overall score, the
-    weighted mean of all its domain levels; and the scores NHS England published (no pillar: the overall)."""
+    weighted mean of all its domain levels; and the scores NHS England published (no pillar: the overall), but for
+    one that is not finite (unusable_numbers lists it)."""
     org, params = _org_cte(where)
     columns = _insert_columns(["pillar_code", "pillar_name", "pillar_position", "score"])
     sql = f"""INSERT INTO {{pillar_score}} ({columns})
@@ -244,6 +283,7 @@ def pillar_scores(where: Filter) -> tuple[str, list]:
         SELECT ps.assessment_id, COALESCE(p.code, %s), COALESCE(p.name, %s), COALESCE(p.position, %s), ps.score
         FROM {{published}} ps JOIN org ON org.assessment_id = ps.assessment_id
         LEFT JOIN {{pillar}} p ON p.id = ps.pillar_id
+        WHERE {_finite("ps.score")}
     )
     SELECT {_org_select()}, s.pillar_code, s.pillar_name, s.pillar_position, s.score
     FROM org JOIN scores s ON s.assessment_id = org.assessment_id"""
@@ -297,31 +337,30 @@ def _number_matches(allowed: list) -> set[float]:
     return numbers
 
 
-def _float_or_none(value):
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
 class Targets(NamedTuple):
     rows: list[tuple]  # TARGET_COLUMNS
     allowed: list[tuple]  # ALLOWED_COLUMNS
     metrics: set[tuple]  # METRIC_COLUMNS
+    problems: list[str]  # the targets left out, and why
 
 
 def gap_target_rows(years=None) -> Targets:
     """The cycles' targets as rows for the gap statement, their allowed values ('one of' targets), and the
     (theme, description, metric code, theme position) of each, for the area statistics. A handful of rows: the
-    rules that need Python (printing values, the metric slug) are applied to them here, not to every assessment."""
+    rules that need Python (printing values, the metric slug) are applied to them here, not to every assessment.
+    A target the refresh cannot use (reports.summaries.problems) is left out whole, as if it were not set: no gap
+    rows, no metric; the others are computed as usual."""
     targets = GapTarget.objects.all()
     if years is not None:
         targets = targets.filter(cycle__year__in=list(years))
     labels = dict(Theme.choices)
-    rows, allowed_rows, metrics = [], [], set()
+    rows, allowed_rows, metrics, skipped = [], [], set(), []
     for pk, year, theme, kind, indicator_code, goal, description in targets.values_list(
         "pk", "cycle__year", "theme", "kind", "indicator_code", "value", "description"
     ):
+        if problem := problems.target_problem(year=year, theme=theme, kind=kind, value=goal, description=description):
+            skipped.append(problem)
+            continue
         allowed = goal if isinstance(goal, list) else [goal]
         is_in = kind == TargetKind.INDICATOR_IN
         rows.append(
@@ -332,7 +371,7 @@ def gap_target_rows(years=None) -> Targets:
                 labels.get(theme),
                 kind,
                 indicator_code,
-                None if is_in else _float_or_none(goal),
+                None if is_in else float(goal),
                 ", ".join(map(str, goal)) if isinstance(goal, list) else str(goal),
                 description,
                 _is_in(True, allowed),
@@ -343,7 +382,7 @@ def gap_target_rows(years=None) -> Targets:
             allowed_rows += [(pk, number, None) for number in sorted(_number_matches(allowed))]
             allowed_rows += [(pk, None, text) for text in sorted({str(item) for item in allowed})]
         metrics.add((theme, description, rules.target_code(theme, description), THEME_POSITIONS.get(theme)))
-    return Targets(rows, allowed_rows, metrics)
+    return Targets(rows, allowed_rows, metrics, skipped)
 
 
 TARGET_COLUMNS = [

@@ -3,13 +3,18 @@ region/England areas of a cycle. The statements are in reports.summaries.sql: ev
 database (INSERT … SELECT), none passes through Python.
 
 Every write here runs in one transaction, so a reader sees the old summaries or the new ones, never half; a worker
-killed mid-rebuild leaves the previous summaries in place."""
+killed mid-rebuild leaves the previous summaries in place.
+
+A stored value a write cannot use (a gap target that is not a number, a NaN) does not stop it: that one figure is
+left out and the write carries on; what was left out, and why, is added to the `problems` list the caller passes
+(reports.summaries.problems)."""
 
 from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 
 from maturity.models import Assessment, Cycle
 from reports.models import AreaStat, DomainScore, GapScore, IndicatorScore, PillarScore, ProgressStat
+from reports.summaries import problems as unusable
 from reports.summaries import sql
 
 ASSESSMENT_MODELS = (PillarScore, GapScore, IndicatorScore, DomainScore)
@@ -57,16 +62,29 @@ def _clear(models, row_filter: Q) -> bool:
     return False
 
 
-def _assessment_rows(where: sql.Filter, targets: sql.Targets) -> int:
+def _note(problems: list | None, found) -> None:
+    if problems is not None:
+        problems.extend(found)
+
+
+def _unusable_numbers(where: sql.Filter) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(*sql.unusable_numbers(where))
+        return [unusable.number_problem(*row) for row in cursor.fetchall()]
+
+
+def _assessment_rows(where: sql.Filter, targets: sql.Targets, problems: list | None) -> int:
     """Pillar, gap, indicator and domain rows of the counted assessments `where` selects, against their cycles'
-    targets."""
+    targets; the targets and numbers that could not be used are noted in `problems`."""
+    _note(problems, targets.problems)
+    _note(problems, _unusable_numbers(where))
     written = _insert(PillarScore, sql.pillar_scores(where))
     written += _insert(GapScore, sql.gap_scores(where, targets))
     written += _insert(IndicatorScore, sql.indicator_scores(where))
     return written + _insert(DomainScore, sql.domain_scores(where))
 
 
-def rebuild(years=None) -> int:
+def rebuild(years=None, problems: list | None = None) -> int:
     """Recompute every summary (or those of some cycles) from scratch and swap them in atomically."""
     if years is None:
         assessments, rows, cycles, row_filter = sql.Filter(), sql.Filter(), sql.Filter(), Q()
@@ -85,7 +103,7 @@ def rebuild(years=None) -> int:
         # keeping it up to date row by row; the rollback of a failed rebuild puts them back as they were.
         indexes = _drop_indexes(models) if emptied else []
         targets = sql.gap_target_rows(years)
-        written = _assessment_rows(assessments, targets)
+        written = _assessment_rows(assessments, targets, problems)
         written += _insert(AreaStat, sql.area_stats(rows, sql.Filter(), sql.AREA_TYPES, targets.metrics))
         written += _insert(ProgressStat, sql.progress_stats(cycles, ("england", "region", "ics")))
         with connection.cursor() as cursor:
@@ -109,7 +127,7 @@ def _drop_indexes(models) -> list[str]:
     return [definition for _, definition in indexes]
 
 
-def refresh_assessment(assessment_id: int) -> int:
+def refresh_assessment(assessment_id: int, problems: list | None = None) -> int:
     """Rewrite one assessment's rows and the summaries of the areas right above it (its trust, ICS and peer group);
     region and England follow in refresh_areas. Returns the rows written."""
     assessment = Assessment.objects.select_related("cycle", "ics", "trust").filter(pk=assessment_id).first()
@@ -122,7 +140,7 @@ def refresh_assessment(assessment_id: int) -> int:
         for model in ASSESSMENT_MODELS:
             model.objects.filter(assessment_id=assessment_id).delete()
         targets = sql.gap_target_rows([year])
-        written = _assessment_rows(sql.Filter("a.id = %s", [assessment_id]), targets)
+        written = _assessment_rows(sql.Filter("a.id = %s", [assessment_id]), targets, problems)
         if assessment.trust_id is None:
             return written
         written += _refresh_areas_above(assessment, year, targets.metrics)
@@ -157,7 +175,7 @@ def _refresh_areas_above(assessment: Assessment, year: int, metrics) -> int:
     return written + _insert(ProgressStat, progress)
 
 
-def refresh_areas(year: int) -> int:
+def refresh_areas(year: int, problems: list | None = None) -> int:
     """Region and England summaries of a cycle, from the rows already written: the batched follow-up of
     refresh_assessment, a few seconds later, once for many submissions."""
     with transaction.atomic():
@@ -166,7 +184,9 @@ def refresh_areas(year: int) -> int:
         area_types = ("england", "region")
         AreaStat.objects.filter(cycle_year=year, area_type__in=area_types).delete()
         ProgressStat.objects.filter(cycle_year=year, area_type__in=area_types).delete()
-        metrics = sql.gap_target_rows([year]).metrics
+        targets = sql.gap_target_rows([year])
+        _note(problems, targets.problems)
+        metrics = targets.metrics
         rows = sql.Filter("s.cycle_year = %s", [year])
         written = _insert(AreaStat, sql.area_stats(rows, sql.Filter(), area_types, metrics))
         return written + _insert(ProgressStat, sql.progress_stats(sql.Filter("c.year = %s", [year]), area_types))
