@@ -16,8 +16,13 @@ from reports.summaries import tables, versions
 
 logger = logging.getLogger(__name__)
 
-# A mark enqueued this long ago and still not done is taken to be lost (broker restarted, worker killed).
+# A mark enqueued this long ago and still not done is taken to be lost (broker restarted, worker killed), and so is
+# a run still running this long after it started.
 LOST_AFTER = timedelta(minutes=5)
+LOST_RUN_ERROR = (
+    "Lost: its worker stopped before it finished (killed, or its machine went down). Nothing it wrote was kept; "
+    "the sweep runs it again."
+)
 
 
 @contextmanager
@@ -33,8 +38,9 @@ def recorded(kind: str, target: str = "", parts=(versions.EVERYTHING,)):
         run.finished_at = timezone.now()
         run.save(update_fields=["status", "error", "finished_at"])
         raise
-    run.status, run.finished_at = RefreshRun.Status.OK, timezone.now()
-    run.save(update_fields=["status", "rows", "finished_at"])
+    # The error clears a "lost" the sweep may have recorded meanwhile, if this run was only slow.
+    run.status, run.error, run.finished_at = RefreshRun.Status.OK, "", timezone.now()
+    run.save(update_fields=["status", "error", "rows", "finished_at"])
     versions.move(run.parts)
 
 
@@ -106,10 +112,22 @@ def prune(now=None) -> int:
     return runs + marks
 
 
-def sweep() -> int:
-    """Process every pending mark; returns how many were done. Region and England are refreshed at once here."""
+def record_lost_runs(now=None) -> int:
+    """Runs left "running" by a worker that stopped mid-way are recorded as failed; returns how many. The summary
+    writes are each one transaction, which PostgreSQL rolled back when the worker's connection went: the summaries
+    are as they were before the run."""
+    now = now or timezone.now()
+    lost = RefreshRun.objects.filter(status=RefreshRun.Status.RUNNING, started_at__lt=now - LOST_AFTER)
+    return lost.update(status=RefreshRun.Status.FAILED, error=LOST_RUN_ERROR, finished_at=now)
+
+
+def sweep(now=None) -> int:
+    """Record lost runs, then process every pending mark; returns how many marks were done. Region and England are
+    refreshed at once here."""
+    if lost := record_lost_runs(now):
+        logger.warning("%s refresh runs were lost with their worker", lost)
     done = 0
-    for mark_id in pending_marks().values_list("pk", flat=True):
+    for mark_id in pending_marks(now).values_list("pk", flat=True):
         done += process_mark(mark_id)
     if done:
         logger.info("Swept %s refresh marks the broker had missed", done)
