@@ -132,7 +132,14 @@ if REDIS_URL and os.environ.get("PYTEST_XDIST_WORKER", "").startswith("gw"):
     _database = int(_redis.path.lstrip("/") or 0) + int(os.environ["PYTEST_XDIST_WORKER"][2:])
     REDIS_URL = urlunsplit(_redis._replace(path=f"/{_database}"))
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Fail-soft (config.cache): with Redis down, pages are built from the database and saves still save.
+    CACHES = {
+        "default": {
+            "BACKEND": "config.cache.FailSoftRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},
+        }
+    }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
     CELERY_TASK_ALWAYS_EAGER = False
@@ -151,6 +158,11 @@ CELERY_RESULT_EXPIRES = 3600
 # A broker that is down must not hang a web request: give up quickly, the beat sweep catches up.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "socket_connect_timeout": 2, "socket_timeout": 5}
+# Sending a task also subscribes to its result in Redis, which Celery would retry 20 times a second apart: a save with
+# Redis down took 19 s. Once, then the caller's except and the sweep take over, as for the broker.
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 1}}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+CELERY_REDIS_SOCKET_TIMEOUT = 5
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "reports.heartbeat", "schedule": 60.0},
     "sweep-refresh-marks": {"task": "reports.sweep_refresh_marks", "schedule": 60.0},

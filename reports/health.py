@@ -26,7 +26,8 @@ def check_cache():
         ok = cache.get("health-check") == "ok"
     except Exception as error:  # noqa: BLE001
         return False, f"unreachable: {error.__class__.__name__}"
-    return ok, cache.__class__.__name__
+    # The Redis cache fails soft (config.cache): unreachable, it reads back nothing rather than raising.
+    return (True, cache.__class__.__name__) if ok else (False, "unreachable: the value written was not read back")
 
 
 def check_broker():

@@ -76,7 +76,7 @@ def test_database_url_switches_to_postgresql():
 
 def test_redis_url_switches_celery_and_the_cache_to_redis():
     s = loaded(REDIS_URL="redis://127.0.0.1:6379/3")
-    assert s["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert s["cache"] == "config.cache.FailSoftRedisCache"
     assert s["eager"] is False
     assert s["broker"] == "redis://127.0.0.1:6379/3"
 

@@ -16,8 +16,13 @@ from reports.summaries import problems, tables, versions
 
 logger = logging.getLogger(__name__)
 
-# A mark enqueued this long ago and still not done is taken to be lost (broker restarted, worker killed).
+# A mark enqueued this long ago and still not done is taken to be lost (broker restarted, worker killed), and so is
+# a run still running this long after it started.
 LOST_AFTER = timedelta(minutes=5)
+LOST_RUN_ERROR = (
+    "Lost: its worker stopped before it finished (killed, or its machine went down). Nothing it wrote was kept; "
+    "the sweep runs it again."
+)
 # A mark whose refresh fails this many times is parked: shown on /summaries/, no longer retried by the sweep.
 PARK_AFTER = 3
 
@@ -42,8 +47,9 @@ def recorded(kind: str, target: str = "", parts=(versions.EVERYTHING,)):
         raise
     run.problems = problems.listed(run.problems)
     run.status = RefreshRun.Status.PROBLEMS if run.problems else RefreshRun.Status.OK
-    run.finished_at = timezone.now()
-    run.save(update_fields=["status", "rows", "problems", "finished_at"])
+    # The error clears a "lost" the sweep may have recorded meanwhile, if this run was only slow.
+    run.error, run.finished_at = "", timezone.now()
+    run.save(update_fields=["status", "error", "rows", "problems", "finished_at"])
     if run.problems:
         logger.warning("Refresh %s %s skipped what it could not use: %s", kind, target, "; ".join(run.problems))
     versions.move(run.parts)
@@ -141,12 +147,23 @@ def prune(now=None) -> int:
     return runs + marks
 
 
-def sweep() -> int:
-    """Process every pending mark; returns how many were done. Region and England are refreshed at once here.
-    A mark that fails is counted (and parked at last) and the sweep goes on to the next: one never holds up the
-    others."""
+def record_lost_runs(now=None) -> int:
+    """Runs left "running" by a worker that stopped mid-way are recorded as failed; returns how many. The summary
+    writes are each one transaction, which PostgreSQL rolled back when the worker's connection went: the summaries
+    are as they were before the run."""
+    now = now or timezone.now()
+    lost = RefreshRun.objects.filter(status=RefreshRun.Status.RUNNING, started_at__lt=now - LOST_AFTER)
+    return lost.update(status=RefreshRun.Status.FAILED, error=LOST_RUN_ERROR, finished_at=now)
+
+
+def sweep(now=None) -> int:
+    """Record lost runs, then process every pending mark; returns how many marks were done. Region and England are
+    refreshed at once here. A mark that fails is counted (and parked at last) and the sweep goes on to the next: one
+    never holds up the others."""
+    if lost := record_lost_runs(now):
+        logger.warning("%s refresh runs were lost with their worker", lost)
     done = 0
-    for mark_id in pending_marks().values_list("pk", flat=True):
+    for mark_id in pending_marks(now).values_list("pk", flat=True):
         try:
             done += process_mark(mark_id)
         except Exception:  # noqa: BLE001 - any failure: counted on the mark, the other marks still refreshed

@@ -145,3 +145,22 @@ def test_pruning_keeps_recent_and_unfinished_records_and_deletes_old_ones(db, se
     assert list(RefreshMark.objects.values_list("pk", flat=True)) == [pending.pk]
     assert not RefreshRun.objects.filter(pk=old_run.pk).exists()
     assert not RefreshMark.objects.filter(pk=old_mark.pk).exists()
+
+
+def test_a_run_its_worker_never_finished_is_recorded_as_lost_and_a_slow_one_that_ends_is_ok(db):
+    from reports.models import RefreshRun
+
+    now = timezone.now()
+    lost = RefreshRun.objects.create(kind="full", started_at=now - reports_refresh.LOST_AFTER * 2)
+    recent = RefreshRun.objects.create(kind="full", started_at=now - reports_refresh.LOST_AFTER / 2)
+
+    assert reports_refresh.sweep(now) == 0
+
+    lost.refresh_from_db()
+    assert (lost.status, lost.error, lost.finished_at) == ("failed", reports_refresh.LOST_RUN_ERROR, now)
+    assert RefreshRun.objects.get(pk=recent.pk).status == "running"
+
+    with reports_refresh.recorded("full") as slow:  # a run taken for lost that was only slow ends ok
+        RefreshRun.objects.filter(pk=slow.pk).update(status="failed", error=reports_refresh.LOST_RUN_ERROR)
+    slow.refresh_from_db()
+    assert (slow.status, slow.error) == ("ok", "")

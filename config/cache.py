@@ -1,0 +1,52 @@
+"""The cache on Redis, degrading rather than failing when Redis is down: a page is then built from the database
+instead of the cache, and a save still saves. Django's RedisCache raises the connection error to every caller."""
+
+import functools
+import logging
+
+import redis
+from django.core.cache.backends.redis import RedisCache
+
+logger = logging.getLogger(__name__)
+
+
+def _fail_soft(returns):
+    """Run the cache operation; if Redis cannot be reached, log it and return `returns(*args, **kwargs)` instead."""
+
+    def decorate(operation):
+        @functools.wraps(operation)
+        def run(self, *args, **kwargs):
+            try:
+                return operation(self, *args, **kwargs)
+            except redis.RedisError as error:
+                logger.warning("Cache unavailable, %s skipped: %s", operation.__name__, error)
+                return returns(*args, **kwargs)
+
+        return run
+
+    return decorate
+
+
+def _default(key, default=None, *args, **kwargs):
+    return default
+
+
+def _nothing(*args, **kwargs):
+    return None
+
+
+class FailSoftRedisCache(RedisCache):
+    """A read misses, a write is not kept, a counter counts from nothing (so the log-in throttle does not hold while
+    Redis is down: better than refusing every log-in). Every skipped operation is logged."""
+
+    get = _fail_soft(_default)(RedisCache.get)
+    add = _fail_soft(lambda *args, **kwargs: False)(RedisCache.add)
+    set = _fail_soft(_nothing)(RedisCache.set)
+    touch = _fail_soft(lambda *args, **kwargs: False)(RedisCache.touch)
+    delete = _fail_soft(lambda *args, **kwargs: False)(RedisCache.delete)
+    get_many = _fail_soft(lambda *args, **kwargs: {})(RedisCache.get_many)
+    has_key = _fail_soft(lambda *args, **kwargs: False)(RedisCache.has_key)
+    incr = _fail_soft(lambda key, delta=1, *args, **kwargs: delta)(RedisCache.incr)
+    set_many = _fail_soft(lambda data, *args, **kwargs: list(data))(RedisCache.set_many)
+    delete_many = _fail_soft(_nothing)(RedisCache.delete_many)
+    clear = _fail_soft(lambda *args, **kwargs: False)(RedisCache.clear)
