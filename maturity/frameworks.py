@@ -1,7 +1,8 @@
 """The WGLL framework as versioned data files: fixtures/frameworks/<code>-<version>.yaml, loaded by
 `manage.py load_frameworks`.
 
-File format (every key shown is required; unknown keys are refused):
+File format, whose structure the JSON Schema maturity/schemas/framework.schema.json checks (every key shown is
+required; unknown keys are refused):
 
     code: wgll-trust                # lower-case slug, the same across versions
     version: "2026.1"               # quoted; numbers separated by dots
@@ -37,19 +38,23 @@ File format (every key shown is required; unknown keys are refused):
         max: 100
         # choices: [A, B]           # choice only: the allowed answers
 
-Framework-wide rules: the file is named after its code and version; each required theme (legacy_it, epr, cyber) is
-used by at least 2 domains; in a trust framework every pillar and every required theme has a domain for each care
-setting (acute, community, mental-health, ambulance), so no return lacks a pillar score or a gap; an earlier
-domain is compared with at most one domain.
+The rules between parts, which a schema cannot say, are checked here: the file is named after its code and version;
+each pillar comes once; domain codes and indicator codes are unique; an indicator's min is not above its max; the
+earlier version is loaded and each comparable_with names a domain of the same pillar in it, compared with at most
+one domain; each required theme (legacy_it, epr, cyber) is used by at least 2 domains; in a trust framework every
+pillar and every required theme has a domain for each care setting (acute, community, mental-health, ambulance),
+so no return lacks a pillar score or a gap.
 
-Loading validates the whole file first and reports every problem at once (file, key path, what is wrong), then
-writes the framework, its domains and indicators in one transaction: nothing is written when there is a problem.
+Loading validates the whole file first and reports every problem at once (file, key path, what is wrong): the
+schema's, then those of the rules on the parts the schema found valid. Then it writes the framework, its domains and
+indicators in one transaction: nothing is written when there is a problem.
 Loading the same file again changes nothing. A version, once loaded, never changes: a changed file under a loaded
 version is refused, because assessments already point at it. A change is a new file with a new version, whose
 domains name the earlier domains they stay comparable with.
 """
 
 import hashlib
+import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -59,59 +64,14 @@ from pathlib import Path
 import yaml
 from django.db import transaction
 
-from maturity.models import REQUIRED_THEMES, Domain, Framework, FrameworkKind, Indicator, IndicatorType, Pillar, Theme
+from maturity.models import REQUIRED_THEMES, Domain, Framework, FrameworkKind, Indicator, Pillar
+from maturity.schema_problems import load_validator, schema_problems
 from trusts.models import CareSetting
 
 FILE_SUFFIX = ".yaml"
-
-TOP_LEVEL_KEYS = ("code", "version", "kind", "name", "description", "comparable_with_version", "pillars", "indicators")
-PILLAR_KEYS = ("code", "domains")
-DOMAIN_KEYS = (
-    "code",
-    "name",
-    "description",
-    "levels",
-    "care_settings",
-    "themes",
-    "weight",
-    "comparable_with",
-)
-INDICATOR_KEYS = ("code", "name", "help_text", "type", "required", "themes")
-# Keys only some indicator types take.
-INDICATOR_TYPE_KEYS = {
-    IndicatorType.CHOICE: ("choices",),
-    IndicatorType.NUMBER: ("min", "max"),
-    IndicatorType.PERCENT: ("min", "max"),
-}
-
 PILLAR_CODES = [code for code, _name in Pillar.ALL]
-DOMAIN_CODE_PREFIXES = {
-    "well_led": "WL",
-    "smart_foundations": "SF",
-    "safe_practice": "SP",
-    "support_workforce": "SW",
-    "empower_people": "EP",
-    "improve_care": "IC",
-    "healthy_populations": "HP",
-}
 CARE_SETTING_SLUGS = [slug for slug, _name, _position in CareSetting.ALL]
-THEME_CODES = list(Theme.values)
-INDICATOR_TYPES = sorted(IndicatorType.values)
-LEVELS = (1, 2, 3, 4, 5)
 MIN_DOMAINS_PER_REQUIRED_THEME = 2
-
-FRAMEWORK_CODE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
-VERSION = re.compile(r"[0-9]+(\.[0-9]+)*")
-INDICATOR_CODE = re.compile(r"[a-z][a-z0-9_]*")
-
-# The columns' sizes in maturity.models, checked here so that PostgreSQL never refuses a validated file.
-MAX_CODE_LENGTH = 40
-MAX_VERSION_LENGTH = 20
-MAX_NAME_LENGTH = 120
-MAX_CHOICE_LENGTH = 200
-# Domain.weight is DecimalField(max_digits=5, decimal_places=2).
-MAX_WEIGHT = Decimal("999.99")
-WEIGHT_STEP = Decimal("0.01")
 
 
 class FrameworkError(Exception):
@@ -202,24 +162,40 @@ class Problems:
 SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class UniqueKeyLoader(SafeLoader):
-    """YAML keeps the last of two equal keys without a word; in a framework that silently drops a level or a
-    domain's settings, so a repeated key is an error."""
+class FrameworkLoader(SafeLoader):
+    """YAML read as the schema sees data. A mapping's keys are text (level `1:` is "1", a key `yes:` is "true").
+    A number with a fraction is a Decimal, so that the weight's "at most 2 decimals" is exact. YAML keeps the last of
+    two equal keys without a word, which in a framework silently drops a level or a domain's settings: a repeated
+    key is an error, and so is .nan or .inf, which no framework means."""
 
     def construct_mapping(self, node, deep=False):
-        seen = []
+        seen = set()
         for key_node, _value_node in node.value:
-            key = self.construct_object(key_node, deep=deep)
+            key = as_text(self.construct_object(key_node, deep=deep))
             if key in seen:
                 raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
-            seen.append(key)
-        return super().construct_mapping(node, deep)
+            seen.add(key)
+        return {as_text(key): value for key, value in super().construct_mapping(node, deep).items()}
+
+    def construct_yaml_float(self, node):
+        value = super().construct_yaml_float(node)
+        if not math.isfinite(value):
+            raise yaml.constructor.ConstructorError(None, None, f"{node.value} is not a finite number", node.start_mark)
+        return Decimal(str(value))
+
+
+FrameworkLoader.add_constructor("tag:yaml.org,2002:float", FrameworkLoader.construct_yaml_float)
+
+
+def as_text(key) -> str:
+    # true, false and null as JSON spells them.
+    return json.dumps(key) if isinstance(key, bool | None) else str(key)
 
 
 def parse(content: bytes, problems: Problems):
     try:
         # A SafeLoader: it builds plain data only, never Python objects.
-        document = yaml.load(content, Loader=UniqueKeyLoader)
+        document = yaml.load(content, Loader=FrameworkLoader)
     except yaml.constructor.ConstructorError as e:
         # Well-formed YAML that does not make plain data: a repeated key, or a tag such as !!python/object.
         problems.add(f"line {e.problem_mark.line + 1}", e.problem)
@@ -236,13 +212,15 @@ def parse(content: bytes, problems: Problems):
     return document
 
 
-# Checking. Each check reports what it finds wrong and returns the value when it is valid, None otherwise, so the
-# checks that depend on it can carry on with what is valid.
+# Checking: the schema first, then the rules between parts, on what the schema found valid.
+
+VALIDATOR = load_validator(Path(__file__).parent / "schemas" / "framework.schema.json")
 
 
 @dataclass
 class Earlier:
-    """The version named by comparable_with_version: domains is None when none is named or it cannot be used."""
+    """The version named by comparable_with_version (None when it is null); domains is None when it cannot be
+    used."""
 
     version: str | None
     domains: dict[str, Domain] | None
@@ -259,145 +237,47 @@ class DomainEntry:
 
 
 def check_document(document, problems: Problems) -> Earlier | None:
-    if not check_keys(document, "", TOP_LEVEL_KEYS, problems):
+    schema_found, valid = schema_problems(VALIDATOR, document)
+    for where, message in schema_found:
+        problems.add(where, message)
+    if valid is None:
         return None
-    code = check_pattern(document, "code", "", FRAMEWORK_CODE, "a lower-case slug like wgll-trust", problems)
-    if code and len(code) > MAX_CODE_LENGTH:
-        problems.add("code", f"is longer than {MAX_CODE_LENGTH} characters")
-    version = check_version(document, "version", "", problems)
-    kind = check_one_of(document, "kind", "", FrameworkKind.values, problems)
-    check_text(document, "name", "", problems, MAX_NAME_LENGTH)
-    check_text(document, "description", "", problems)
+    code, version = valid.get("code"), valid.get("version")
     if code and version:
         check_file_name(code, version, problems)
         check_not_loaded(code, version, problems)
-    earlier = check_earlier_version(document, code, version, problems)
-    entries = check_pillars(document, kind, earlier, problems)
+    earlier = check_earlier_version(valid, code, version, problems)
     # Without a list of pillars there is nothing to cover: the missing list is the one problem worth reporting.
-    if entries is not None:
-        check_required_themes(entries, kind, problems)
-        if kind == FrameworkKind.TRUST:
+    if "pillars" in valid:
+        check_each_pillar_once(valid["pillars"], problems)
+        entries = domain_entries(valid["pillars"])
+        check_comparisons(entries, earlier, problems)
+        check_unique_domains(entries, problems)
+        check_required_themes(entries, valid.get("kind"), problems)
+        if valid.get("kind") == FrameworkKind.TRUST:
             check_pillars_cover_care_settings(entries, problems)
-    check_indicators(document, problems)
+    check_indicators(valid.get("indicators", []), problems)
     return earlier
 
 
-def check_keys(mapping, path: str, keys, problems: Problems, extra_keys=()) -> bool:
-    """Every key required, nothing else allowed but extra_keys: a misspelt key would otherwise go unnoticed."""
-    if not isinstance(mapping, dict):
-        problems.add(path, f"must be a mapping, found {describe(mapping)}")
-        return False
-    for key in keys:
-        if key not in mapping:
-            problems.add(path, f"missing key '{key}'")
-    for key in mapping:
-        if key not in keys and key not in extra_keys:
-            problems.add(path, f"unknown key '{key}': expected {', '.join(keys)}")
-    return True
+def present(items: list):
+    """The items the schema found valid, with their index (an invalid one is None)."""
+    return ((i, item) for i, item in enumerate(items) if item is not None)
 
 
-def join(path: str, key) -> str:
-    return f"{path}.{key}" if path else str(key)
-
-
-def describe(value) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, int | float):
-        return f"the number {value}"
-    if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return f"a {type(value).__name__}"
-
-
-def check_text(mapping, key, path: str, problems: Problems, max_length: int | None = None) -> str | None:
-    if key not in mapping:
-        return None
-    value = mapping[key]
-    if not isinstance(value, str) or not value.strip():
-        problems.add(join(path, key), f"must be non-empty text, found {describe(value)}")
-        return None
-    if max_length and len(value.strip()) > max_length:
-        problems.add(join(path, key), f"is {len(value.strip())} characters long: at most {max_length}")
-        return None
-    return value
-
-
-def check_pattern(mapping, key, path: str, pattern: re.Pattern, expected: str, problems: Problems) -> str | None:
-    if key not in mapping:
-        return None
-    value = mapping[key]
-    if not isinstance(value, str) or not pattern.fullmatch(value):
-        problems.add(join(path, key), f"must be {expected}, found {describe(value)}")
-        return None
-    return value
-
-
-def check_version(mapping, key, path: str, problems: Problems) -> str | None:
-    if key not in mapping:
-        return None
-    value = mapping[key]
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        # An unquoted 2026.10 reads as the number 2026.1: versions must be quoted.
-        problems.add(join(path, key), f'must be a quoted string like "2026.1", found {describe(value)}')
-        return None
-    version = check_pattern(mapping, key, path, VERSION, 'numbers separated by dots like "2026.1"', problems)
-    if version and len(version) > MAX_VERSION_LENGTH:
-        problems.add(join(path, key), f"is longer than {MAX_VERSION_LENGTH} characters")
-        return None
-    return version
-
-
-def version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split("."))
-
-
-def check_one_of(mapping, key, path: str, allowed, problems: Problems):
-    if key not in mapping:
-        return None
-    value = mapping[key]
-    if not isinstance(value, str) or value not in allowed:
-        shown = repr(value) if isinstance(value, str) else describe(value)
-        problems.add(join(path, key), f"{shown} is not one of {', '.join(allowed)}")
-        return None
-    return value
-
-
-def check_list_of(mapping, key, path: str, allowed, problems: Problems) -> list[str]:
-    """A list of distinct values from allowed (care settings, themes); the valid ones are returned."""
-    if key not in mapping:
-        return []
-    values = mapping[key]
-    if not isinstance(values, list):
-        problems.add(join(path, key), f"must be a list, found {describe(values)}")
-        return []
-    valid = []
-    for i, value in enumerate(values):
-        where = f"{join(path, key)}[{i}]"
-        if value in valid:
-            problems.add(where, f"'{value}' is listed twice")
-        elif not isinstance(value, str) or value not in allowed:
-            shown = repr(value) if isinstance(value, str) else describe(value)
-            problems.add(where, f"{shown} is not one of {', '.join(allowed)}")
-        else:
-            valid.append(value)
-    return valid
-
-
-def check_number(mapping, key, path: str, problems: Problems) -> float | None:
-    if key not in mapping:
-        return None
-    value = mapping[key]
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        problems.add(join(path, key), f"must be a number, found {describe(value)}")
-        return None
-    return value
+def domain_entries(pillars: list) -> list[DomainEntry]:
+    return [
+        DomainEntry(
+            path=f"pillars[{i}].domains[{j}]",
+            pillar=pillar.get("code"),
+            code=domain.get("code"),
+            care_settings=domain.get("care_settings", []),
+            themes=domain.get("themes", []),
+            comparable_with=domain.get("comparable_with"),
+        )
+        for i, pillar in present(pillars)
+        for j, domain in present(pillar.get("domains", []))
+    ]
 
 
 def check_file_name(code: str, version: str, problems: Problems) -> None:
@@ -416,13 +296,17 @@ def check_not_loaded(code: str, version: str, problems: Problems) -> None:
         )
 
 
-def check_earlier_version(document, code: str | None, version: str | None, problems: Problems) -> Earlier:
-    named = document.get("comparable_with_version")
-    if named is None:
-        return Earlier(version=None, domains=None)
-    earlier = check_version(document, "comparable_with_version", "", problems)
-    if not earlier or not code:
-        return Earlier(version=str(named), domains=None)
+def version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+def check_earlier_version(document: dict, code: str | None, version: str | None, problems: Problems) -> Earlier | None:
+    """None when comparable_with_version is missing or wrong itself (reported by the schema)."""
+    if "comparable_with_version" not in document:
+        return None
+    earlier = document["comparable_with_version"]
+    if earlier is None or not code:
+        return Earlier(version=earlier, domains=None)
     if version and version_key(earlier) >= version_key(version):
         problems.add("comparable_with_version", f"{earlier} must be an earlier version than {version}")
         return Earlier(version=earlier, domains=None)
@@ -434,150 +318,61 @@ def check_earlier_version(document, code: str | None, version: str | None, probl
     return Earlier(version=earlier, domains=domains)
 
 
-def check_pillars(document, kind: str | None, earlier: Earlier, problems: Problems) -> list[DomainEntry] | None:
-    if "pillars" not in document:
-        return None
-    pillars = document["pillars"]
-    if not isinstance(pillars, list):
-        problems.add("pillars", f"must be a list of the seven pillars, found {describe(pillars)}")
-        return None
-    seen_pillars, entries = {}, []
-    for i, pillar in enumerate(pillars):
-        path = f"pillars[{i}]"
-        if not check_keys(pillar, path, PILLAR_KEYS, problems):
-            continue
-        code = check_one_of(pillar, "code", path, PILLAR_CODES, problems)
-        if code in seen_pillars:
-            problems.add(join(path, "code"), f"pillar '{code}' is already at {seen_pillars[code]}")
+def check_each_pillar_once(pillars: list, problems: Problems) -> None:
+    seen = {}
+    for i, pillar in present(pillars):
+        code = pillar.get("code")
+        if code in seen:
+            problems.add(f"pillars[{i}].code", f"pillar '{code}' is already at {seen[code]}")
         elif code:
-            seen_pillars[code] = path
-        entries += check_domains(pillar, path, code, kind, earlier, problems)
+            seen[code] = f"pillars[{i}]"
     for code in PILLAR_CODES:
-        if code not in seen_pillars:
+        if code not in seen:
             problems.add("pillars", f"missing pillar '{code}'")
-    check_unique_domains(entries, problems)
-    return entries
-
-
-def check_domains(pillar, path: str, pillar_code, kind, earlier: Earlier, problems: Problems) -> list[DomainEntry]:
-    if "domains" not in pillar:
-        return []
-    domains = pillar["domains"]
-    if not isinstance(domains, list) or not domains:
-        problems.add(join(path, "domains"), f"must be a list of at least one domain, found {describe(domains)}")
-        return []
-    entries = []
-    for j, domain in enumerate(domains):
-        entry = check_domain(domain, f"{path}.domains[{j}]", pillar_code, kind, earlier, problems)
-        if entry:
-            entries.append(entry)
-    return entries
-
-
-def check_domain(domain, path: str, pillar_code, kind, earlier: Earlier, problems: Problems) -> DomainEntry | None:
-    if not check_keys(domain, path, DOMAIN_KEYS, problems):
-        return None
-    code = check_domain_code(domain, path, pillar_code, problems)
-    check_text(domain, "name", path, problems, MAX_NAME_LENGTH)
-    check_text(domain, "description", path, problems)
-    check_levels(domain, path, problems)
-    care_settings = check_care_settings(domain, path, kind, problems)
-    themes = check_list_of(domain, "themes", path, THEME_CODES, problems)
-    check_weight(domain, path, problems)
-    comparable_with = check_comparable_with(domain, path, pillar_code, earlier, problems)
-    return DomainEntry(path, pillar_code, code, care_settings, themes, comparable_with)
-
-
-def check_domain_code(domain, path: str, pillar_code, problems: Problems) -> str | None:
-    if pillar_code is None:
-        # The pillar's own code is wrong (reported there): any prefix will do until it is fixed.
-        pattern, expected = re.compile(r"[A-Z]{2}[0-9]{2}"), "two capitals and two digits like SF03"
-    else:
-        prefix = DOMAIN_CODE_PREFIXES[pillar_code]
-        pattern, expected = re.compile(prefix + r"[0-9]{2}"), f"{prefix} and two digits like {prefix}01"
-    return check_pattern(domain, "code", path, pattern, expected, problems)
-
-
-def check_levels(domain, path: str, problems: Problems) -> None:
-    if "levels" not in domain:
-        return
-    levels, where = domain["levels"], join(path, "levels")
-    if not isinstance(levels, dict):
-        problems.add(where, f"must be a mapping of the levels 1 to 5 to their descriptors, found {describe(levels)}")
-        return
-    if len(levels) != len(LEVELS):
-        problems.add(where, f"needs exactly 5 levels (1 to 5), found {len(levels)}")
-        return
-    # True == 1 in Python, so a YAML key `yes:` would pass a plain set comparison.
-    if any(isinstance(key, bool) for key in levels) or set(levels) != set(LEVELS):
-        problems.add(where, f"the levels must be 1 to 5, found {', '.join(repr(key) for key in levels)}")
-        return
-    for level in LEVELS:
-        check_text(levels, level, where, problems)
-
-
-def check_care_settings(domain, path: str, kind, problems: Problems) -> list[str]:
-    care_settings = check_list_of(domain, "care_settings", path, CARE_SETTING_SLUGS, problems)
-    values = domain.get("care_settings")
-    if kind == FrameworkKind.TRUST and values == []:
-        problems.add(join(path, "care_settings"), "a trust framework's domain applies to at least one care setting")
-    elif kind == FrameworkKind.ICS and values:
-        problems.add(join(path, "care_settings"), "must be [] in an ICS framework: its domains apply to the ICB")
-    return care_settings
-
-
-def check_weight(domain, path: str, problems: Problems) -> None:
-    if "weight" not in domain:
-        return
-    value = domain["weight"]
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
-        problems.add(join(path, "weight"), f"must be a positive number, found {describe(value)}")
-        return
-    weight = Decimal(str(value))
-    if weight > MAX_WEIGHT or weight != weight.quantize(WEIGHT_STEP):
-        problems.add(join(path, "weight"), f"must be at most {MAX_WEIGHT} with at most 2 decimals, found {value}")
-
-
-def check_comparable_with(domain, path: str, pillar_code, earlier: Earlier, problems: Problems) -> str | None:
-    value = domain.get("comparable_with")
-    if value is None:
-        return None
-    where = join(path, "comparable_with")
-    if not isinstance(value, str):
-        problems.add(where, f"must be a domain code of the earlier version, found {describe(value)}")
-        return None
-    if earlier.version is None:
-        problems.add(where, "names an earlier domain, but comparable_with_version is null")
-        return None
-    if earlier.domains is None:
-        # The earlier version itself is wrong or missing: reported once, at comparable_with_version.
-        return None
-    earlier_domain = earlier.domains.get(value)
-    if earlier_domain is None:
-        problems.add(where, f"'{value}' is not a domain of version {earlier.version}")
-        return None
-    if pillar_code and earlier_domain.pillar.code != pillar_code:
-        pillar = earlier_domain.pillar.code
-        problems.add(where, f"'{value}' of version {earlier.version} is in pillar {pillar}, not {pillar_code}")
-        return None
-    return value
 
 
 def check_unique_domains(entries: list[DomainEntry], problems: Problems) -> None:
-    codes, compared = {}, {}
+    codes = {}
     for entry in entries:
         if entry.code in codes:
-            problems.add(join(entry.path, "code"), f"'{entry.code}' is already used by {codes[entry.code]}")
+            problems.add(f"{entry.path}.code", f"'{entry.code}' is already used by {codes[entry.code]}")
         elif entry.code:
             codes[entry.code] = entry.path
+
+
+def check_comparisons(entries: list[DomainEntry], earlier: Earlier | None, problems: Problems) -> None:
+    compared = {}
+    for entry in entries:
+        if not is_comparable(entry, earlier, problems):
+            continue
         # Year-on-year comparison pairs one earlier domain with one domain; two would count its history twice.
         if entry.comparable_with in compared:
             problems.add(
-                join(entry.path, "comparable_with"),
+                f"{entry.path}.comparable_with",
                 f"'{entry.comparable_with}' is already compared by {compared[entry.comparable_with]}",
             )
-        elif entry.comparable_with:
+        else:
             compared[entry.comparable_with] = entry.path
+
+
+def is_comparable(entry: DomainEntry, earlier: Earlier | None, problems: Problems) -> bool:
+    """Whether the domain names an earlier domain that it can be compared with."""
+    # Without a usable earlier version, its own problem is reported once, at comparable_with_version.
+    if entry.comparable_with is None or earlier is None:
+        return False
+    where, named = f"{entry.path}.comparable_with", entry.comparable_with
+    if earlier.version is None:
+        problems.add(where, "names an earlier domain, but comparable_with_version is null")
+    elif earlier.domains is None:
+        return False
+    elif named not in earlier.domains:
+        problems.add(where, f"'{named}' is not a domain of version {earlier.version}")
+    elif entry.pillar and earlier.domains[named].pillar.code != entry.pillar:
+        pillar = earlier.domains[named].pillar.code
+        problems.add(where, f"'{named}' of version {earlier.version} is in pillar {pillar}, not {entry.pillar}")
+    else:
+        return True
+    return False
 
 
 def check_required_themes(entries: list[DomainEntry], kind, problems: Problems) -> None:
@@ -609,80 +404,17 @@ def check_pillars_cover_care_settings(entries: list[DomainEntry], problems: Prob
                 problems.add("", f"pillar '{pillar}' has no domain for care setting '{setting}'")
 
 
-def check_indicators(document, problems: Problems) -> None:
-    if "indicators" not in document:
-        return
-    indicators = document["indicators"]
-    if not isinstance(indicators, list):
-        problems.add("indicators", f"must be a list, found {describe(indicators)}")
-        return
+def check_indicators(indicators: list, problems: Problems) -> None:
     codes = {}
-    for i, indicator in enumerate(indicators):
-        path = f"indicators[{i}]"
-        code = check_indicator(indicator, path, problems)
+    for i, indicator in present(indicators):
+        path, code = f"indicators[{i}]", indicator.get("code")
         if code in codes:
-            problems.add(join(path, "code"), f"'{code}' is already used by {codes[code]}")
+            problems.add(f"{path}.code", f"'{code}' is already used by {codes[code]}")
         elif code:
             codes[code] = path
-
-
-def check_indicator(indicator, path: str, problems: Problems) -> str | None:
-    if not isinstance(indicator, dict):
-        problems.add(path, f"must be a mapping, found {describe(indicator)}")
-        return None
-    value_type = check_one_of(indicator, "type", path, INDICATOR_TYPES, problems)
-    if value_type is None:
-        # Without a valid type, which of choices, min and max belong is unknown: allow them, require none.
-        all_type_keys = {key for keys in INDICATOR_TYPE_KEYS.values() for key in keys}
-        check_keys(indicator, path, INDICATOR_KEYS, problems, extra_keys=all_type_keys)
-    else:
-        check_keys(indicator, path, INDICATOR_KEYS + INDICATOR_TYPE_KEYS.get(value_type, ()), problems)
-    code = check_pattern(
-        indicator, "code", path, INDICATOR_CODE, "lower-case letters, digits and _ like epr_in_place", problems
-    )
-    if code and len(code) > MAX_CODE_LENGTH:
-        problems.add(join(path, "code"), f"is longer than {MAX_CODE_LENGTH} characters")
-    check_text(indicator, "name", path, problems, MAX_NAME_LENGTH)
-    check_text(indicator, "help_text", path, problems)
-    if "required" in indicator and not isinstance(indicator["required"], bool):
-        problems.add(join(path, "required"), f"must be true or false, found {describe(indicator['required'])}")
-    check_list_of(indicator, "themes", path, THEME_CODES, problems)
-    if value_type == IndicatorType.CHOICE:
-        check_choices(indicator, path, problems)
-    elif value_type in (IndicatorType.NUMBER, IndicatorType.PERCENT):
-        check_bounds(indicator, path, value_type, problems)
-    return code
-
-
-def check_choices(indicator, path: str, problems: Problems) -> None:
-    if "choices" not in indicator:
-        return
-    choices, where = indicator["choices"], join(path, "choices")
-    if not isinstance(choices, list) or not choices:
-        problems.add(where, f"a choice indicator needs a list of at least one choice, found {describe(choices)}")
-        return
-    seen = []
-    for i, choice in enumerate(choices):
-        if not isinstance(choice, str) or not choice.strip() or len(choice) > MAX_CHOICE_LENGTH:
-            problems.add(
-                f"{where}[{i}]",
-                f"must be non-empty text of at most {MAX_CHOICE_LENGTH} characters, found {describe(choice)}",
-            )
-        elif choice in seen:
-            problems.add(f"{where}[{i}]", f"'{choice}' is listed twice")
-        else:
-            seen.append(choice)
-
-
-def check_bounds(indicator, path: str, value_type, problems: Problems) -> None:
-    low = check_number(indicator, "min", path, problems)
-    high = check_number(indicator, "max", path, problems)
-    if low is not None and high is not None and low > high:
-        problems.add(join(path, "min"), f"{low} is greater than max {high}")
-    if value_type == IndicatorType.PERCENT:
-        for key, value in (("min", low), ("max", high)):
-            if value is not None and not 0 <= value <= 100:
-                problems.add(join(path, key), f"a percentage lies within 0 to 100, found {value}")
+        low, high = indicator.get("min"), indicator.get("max")
+        if low is not None and high is not None and low > high:
+            problems.add(f"{path}.min", f"{low} is greater than max {high}")
 
 
 # Writing: only reached with a valid document.
@@ -721,7 +453,8 @@ def new_domain(framework: Framework, pillar: Pillar, domain: dict, position: int
         code=domain["code"],
         name=domain["name"].strip(),
         description=domain["description"].strip(),
-        levels=[domain["levels"][level].strip() for level in LEVELS],
+        # The keys are "1" to "5", in whatever order the file has them.
+        levels=[text.strip() for _level, text in sorted(domain["levels"].items())],
         care_settings=domain["care_settings"],
         themes=domain["themes"],
         weight=Decimal(str(domain["weight"])),

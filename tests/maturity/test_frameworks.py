@@ -2,18 +2,23 @@ import copy
 import functools
 import hashlib
 import io
+import json
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
+import hypothesis
 import pytest
 import yaml
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 
 from maturity.frameworks import FrameworkError, load_all_frameworks, load_framework
-from maturity.models import REQUIRED_THEMES, Domain, Framework, FrameworkKind, Indicator, Pillar, Theme
+from maturity.models import REQUIRED_THEMES, Domain, Framework, FrameworkKind, Indicator, IndicatorType, Pillar, Theme
+from trusts.models import CareSetting
 
 FRAMEWORKS_DIR = Path(settings.BASE_DIR) / "fixtures" / "frameworks"
 TRUST_FILE = FRAMEWORKS_DIR / "wgll-trust-2026.1.yaml"
@@ -293,13 +298,19 @@ BROKEN = [
         "4 levels",
         TRUST_FILE,
         remove_key(*LEVELS, 5),
-        "pillars[2].domains[3].levels: needs exactly 5 levels (1 to 5), found 4",
+        "pillars[2].domains[3].levels: missing key '5'",
     ),
     (
         "levels 0-4",
         TRUST_FILE,
         set_key(*LEVELS, value={n: "A descriptor." for n in range(5)}),
-        "pillars[2].domains[3].levels: the levels must be 1 to 5, found 0, 1, 2, 3, 4",
+        "pillars[2].domains[3].levels: unknown key '0': expected 1, 2, 3, 4, 5",
+    ),
+    (
+        "a level named yes",
+        TRUST_FILE,
+        several(remove_key(*LEVELS, 1), set_key(*LEVELS, True, value="A descriptor.")),
+        "pillars[2].domains[3].levels: unknown key 'true': expected 1, 2, 3, 4, 5",
     ),
     ("levels a list", TRUST_FILE, set_key(*LEVELS, value=["a"] * 5), "levels: must be a mapping of the levels 1 to 5"),
     (
@@ -393,7 +404,8 @@ BROKEN = [
         "trust domain without care settings",
         TRUST_FILE,
         set_key(*FIRST_DOMAIN, "care_settings", value=[]),
-        "pillars[0].domains[0].care_settings: a trust framework's domain applies to at least one care setting",
+        "pillars[0].domains[0].care_settings: must be a list of at least one care setting in a trust framework, "
+        "found an empty list",
     ),
     (
         "pillar without an ambulance domain",
@@ -429,7 +441,13 @@ BROKEN = [
         "weight of 3 decimals",
         TRUST_FILE,
         set_key(*FIRST_DOMAIN, "weight", value=1.125),
-        "weight: must be at most 999.99 with",
+        "weight: must have at most 2 decimals, found the number 1.125",
+    ),
+    (
+        "weight too large",
+        TRUST_FILE,
+        set_key(*FIRST_DOMAIN, "weight", value=1000),
+        "weight: must be at most 999.99, found the number 1000",
     ),
     (
         "comparable_with in a first version",
@@ -459,13 +477,19 @@ BROKEN = [
         "empty choices",
         TRUST_FILE,
         set_key("indicators", 1, "choices", value=[]),
-        "indicators[1].choices: a choice indicator",
+        "indicators[1].choices: must be a list of at least one choice, found an empty list",
     ),
     (
         "choices on a boolean",
         TRUST_FILE,
         set_key("indicators", 0, "choices", value=["Yes"]),
-        "indicators[0]: unknown key 'choices'",
+        "indicators[0]: unknown key 'choices': only a choice indicator has choices",
+    ),
+    (
+        "min on a choice",
+        TRUST_FILE,
+        set_key("indicators", 1, "min", value=0),
+        "indicators[1]: unknown key 'min': only a number or percent indicator has min and max",
     ),
     (
         "min above max",
@@ -477,7 +501,13 @@ BROKEN = [
         "percent above 100",
         TRUST_FILE,
         set_key("indicators", 3, "max", value=150),
-        "indicators[3].max: a percentage lies within",
+        "indicators[3].max: must be at most 100, found the number 150",
+    ),
+    (
+        "percent below 0",
+        TRUST_FILE,
+        set_key("indicators", 3, "min", value=-5),
+        "indicators[3].min: must be at least 0, found the number -5",
     ),
     ("percent without max", TRUST_FILE, remove_key("indicators", 3, "max"), "indicators[3]: missing key 'max'"),
     ("required not a boolean", TRUST_FILE, set_key("indicators", 0, "required", value="yes"), "indicators[0].required"),
@@ -499,10 +529,24 @@ BROKEN = [
         "version a number",
         TRUST_FILE,
         set_key("version", value=2026.1),
-        'version: must be a quoted string like "2026.1"',
+        'version: must be numbers separated by dots, in quotes like "2026.1", found the number 2026.1',
     ),
     ("version not numbers", TRUST_FILE, set_key("version", value="next"), "version: must be numbers separated by dots"),
     ("bad framework code", TRUST_FILE, set_key("code", value="WGLL trust"), "code: must be a lower-case slug"),
+    (
+        "code ending in a new line",
+        TRUST_FILE,
+        set_key("indicators", 0, "code", value="epr_in_place\n"),
+        "indicators[0].code: must be lower-case letters, digits and _ like epr_in_place, found 'epr_in_place\\n'",
+    ),
+    (
+        "domain code not text",
+        TRUST_FILE,
+        set_key(*FIRST_DOMAIN, "code", value=1),
+        "pillars[0].domains[0].code: must be a domain code like SF03: its pillar's prefix and two digits, "
+        "found the number 1",
+    ),
+    ("pillars not a list", TRUST_FILE, set_key("pillars", value={}), "pillars: must be a list of the seven pillars"),
 ]
 
 
@@ -542,6 +586,32 @@ def test_a_second_version_with_a_wrong_comparison_is_refused(tmp_path):
     assert counts() == before
 
 
+def test_a_weight_of_2_decimals_is_exact(tmp_path):
+    # In binary floating point 1.1 is not a multiple of 0.01: the file's numbers are read as decimals.
+    content = document()
+    domain(content, 0, 0)["weight"] = 1.1
+    domain(content, 0, 1)["weight"] = 2.35
+
+    trust = load_framework(write(tmp_path, content)).framework
+
+    assert trust.domains.get(code="WL01").weight == Decimal("1.10")
+    assert trust.domains.get(code="WL02").weight == Decimal("2.35")
+
+
+def test_the_schema_s_problems_and_the_rules_problems_are_reported_together(tmp_path):
+    content = document()
+    domain(content, 0, 0)["weight"] = 0
+    content["indicators"][1]["code"] = "epr_in_place"
+
+    with pytest.raises(FrameworkError) as error:
+        load_framework(write(tmp_path, content))
+
+    assert error.value.problems == [
+        "wgll-trust-2026.1.yaml: pillars[0].domains[0].weight: must be a positive number, found the number 0",
+        "wgll-trust-2026.1.yaml: indicators[1].code: 'epr_in_place' is already used by indicators[0]",
+    ]
+
+
 def test_every_problem_is_reported_at_once(tmp_path):
     content = document()
     domain(content, 0, 0)["weight"] = 0
@@ -564,8 +634,11 @@ def test_every_problem_is_reported_at_once(tmp_path):
         ),
         ("", "wgll-trust-2026.1.yaml: the file is empty"),
         ("- code: wgll-trust\n", "wgll-trust-2026.1.yaml: must be a mapping, found a list"),
+        # Keys are read as text, as the schema sees them: 1 and "1" are the same level.
+        ("levels:\n  1: First.\n  '1': Again.\n", "wgll-trust-2026.1.yaml: line 3: duplicate key '1'"),
+        ("weight: .nan\n", "wgll-trust-2026.1.yaml: line 1: .nan is not a finite number"),
     ],
-    ids=["syntax", "duplicate key", "empty", "not a mapping"],
+    ids=["syntax", "duplicate key", "empty", "not a mapping", "duplicate level", "not a number"],
 )
 def test_a_file_that_is_not_a_framework_is_refused(tmp_path, text, expected):
     path = tmp_path / "wgll-trust-2026.1.yaml"
@@ -617,3 +690,97 @@ def test_the_command_prints_every_problem_and_fails(tmp_path):
     ]
     assert out.getvalue() == ""
     assert counts() == (0, 0, 0)
+
+
+def value_paths(value, path=()):
+    """The path of every value in a document, the document itself included."""
+    yield path
+    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in children:
+        yield from value_paths(child, (*path, key))
+
+
+ANY_VALUE = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30) | st.dates(),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3),
+    max_leaves=6,
+)
+
+
+@hypothesis.settings(
+    max_examples=60, deadline=None, suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture]
+)
+@hypothesis.given(path=st.sampled_from(list(value_paths(document(ICS_FILE)))), value=ANY_VALUE)
+def test_any_value_anywhere_is_loaded_or_refused_with_problems(tmp_path, path, value):
+    content = document(ICS_FILE)
+    if path:
+        set_key(*path, value=value)(content)
+    else:
+        content = value
+    before = counts()
+
+    try:
+        load_framework(write(tmp_path, content, name=ICS_FILE.name))
+    except FrameworkError as error:
+        assert error.problems and all(problem.startswith(f"{ICS_FILE.name}: ") for problem in error.problems)
+        assert counts() == before
+
+
+SCHEMA = json.loads((Path(settings.BASE_DIR) / "maturity" / "schemas" / "framework.schema.json").read_text())
+
+
+def test_the_schema_is_a_draft_2020_12_schema():
+    Draft202012Validator.check_schema(SCHEMA)
+
+
+def test_the_schema_s_lists_and_lengths_are_the_models():
+    defs = SCHEMA["$defs"]
+    assert defs["pillar"]["properties"]["code"]["enum"] == [code for code, _name in Pillar.ALL]
+    care_settings = defs["domain"]["properties"]["care_settings"]["items"]["enum"]
+    assert care_settings == [slug for slug, _name, _position in CareSetting.ALL]
+    assert defs["themes"]["items"]["enum"] == list(Theme.values)
+    assert defs["indicator"]["properties"]["type"]["enum"] == sorted(IndicatorType.values)
+    assert SCHEMA["properties"]["kind"]["enum"] == list(FrameworkKind.values)
+    assert SCHEMA["properties"]["code"]["maxLength"] == Framework._meta.get_field("code").max_length
+    assert SCHEMA["properties"]["version"]["maxLength"] == Framework._meta.get_field("version").max_length
+    assert (
+        defs["name"]["maxLength"]
+        == Framework._meta.get_field("name").max_length
+        == Domain._meta.get_field("name").max_length
+    )
+    assert defs["indicator"]["properties"]["code"]["maxLength"] == Indicator._meta.get_field("code").max_length
+    weight = Domain._meta.get_field("weight")
+    assert Decimal(str(defs["domain"]["properties"]["weight"]["maximum"])) == Decimal(
+        "9" * (weight.max_digits - weight.decimal_places) + "." + "9" * weight.decimal_places
+    )
+
+
+# The keywords that only give a schema its shape, and those maturity.schema_problems words plainly.
+SHAPE_KEYWORDS = {"$schema", "$comment", "$defs", "$ref", "title", "description", "properties", "items", "allOf"}
+SHAPE_KEYWORDS |= {"if", "then", "else"}
+WORDED_KEYWORDS = {"type", "pattern", "const", "minItems", "enum", "maxLength", "minimum", "maximum"}
+WORDED_KEYWORDS |= {"exclusiveMinimum", "multipleOf", "required", "additionalProperties", "not", "uniqueItems"}
+
+
+def subschemas(schema: dict, conditions: bool = True):
+    """Every schema in a schema; without the conditions of if-then, whose failures are never reported."""
+    yield schema
+    for keyword, value in schema.items():
+        if keyword in ("properties", "$defs"):
+            for subschema in value.values():
+                yield from subschemas(subschema, conditions)
+        elif keyword == "allOf":
+            for subschema in value:
+                yield from subschemas(subschema, conditions)
+        elif keyword in ("items", "not", "then", "else") or keyword == "if" and conditions:
+            yield from subschemas(value, conditions)
+
+
+def test_every_keyword_of_the_schema_has_a_plain_message():
+    used = {keyword for subschema in subschemas(SCHEMA) for keyword in subschema}
+
+    assert used <= SHAPE_KEYWORDS | WORDED_KEYWORDS, used - SHAPE_KEYWORDS - WORDED_KEYWORDS
+    # A description is the message when one of these fails: each needs one.
+    for subschema in subschemas(SCHEMA, conditions=False):
+        if {"pattern", "const", "minItems", "not"} & set(subschema):
+            assert subschema.get("description"), subschema
