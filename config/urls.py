@@ -6,6 +6,8 @@ from django.views.generic import TemplateView
 from config.pages import organisations
 from trusts.accounts import ThrottledLoginView
 
+handler400 = "config.errors.bad_request"
+
 urlpatterns = [
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/logout/", LogoutView.as_view(), name="logout"),

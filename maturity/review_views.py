@@ -8,9 +8,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from maturity import access, actions, queues
 from maturity import review as evidence
+from maturity.forms import ReviewForm, checked
 from maturity.models import Cycle
 from maturity.pages import assessment_url, indicator_rows, pillars_of
-from maturity.views import _context, _existing, _version
+from maturity.views import _context, _existing
 from trusts import permissions
 from trusts.models import ICS
 
@@ -56,15 +57,9 @@ def ics_review_queue(request):
     return _queue(request, "maturity/ics_review_queue.html", queues.icb_returns(list(Cycle.objects.current())))
 
 
-def _posted_comments(post, pillars) -> dict[str, str]:
-    """The comments typed on the page, by domain code ("" for the whole assessment), whichever button sent them."""
-    comments = {"": post.get("comment", "")}
-    comments.update({row.domain.code: post.get(f"comment-{row.domain.code}", "") for p in pillars for row in p.rows})
-    return comments
-
-
-def _decide(request, assessment, decision: str, comments: dict[str, str]) -> str:
-    """Carry out the reviewer's decision and say what happened; actions.Invalid when it cannot be taken as sent."""
+def _decide(request, assessment, version: int, decision: str, comments: dict[str, str]) -> str:
+    """Carry out the reviewer's decision (approve or return, as ReviewForm read it) and say what happened;
+    actions.Invalid when it cannot be taken as sent."""
     if decision == "approve":
         on_domains = [code for code, text in comments.items() if code and text.strip()]
         if on_domains:
@@ -77,18 +72,16 @@ def _decide(request, assessment, decision: str, comments: dict[str, str]) -> str
                 }
             )
         actions.approve_assessment(
-            by=request.user, assessment=assessment, expected_version=_version(request), comment=comments[""]
+            by=request.user, assessment=assessment, expected_version=version, comment=comments[""]
         )
         return "Assessment approved. It is now read-only."
-    if decision == "return":
-        actions.return_assessment(
-            by=request.user,
-            assessment=assessment,
-            expected_version=_version(request),
-            comments=[actions.Comment(text=text, domain_code=code) for code, text in comments.items()],
-        )
-        return "Assessment returned to the trust with your comments."
-    raise actions.Invalid({"decision": "Choose whether to return or approve the assessment"})
+    actions.return_assessment(
+        by=request.user,
+        assessment=assessment,
+        expected_version=version,
+        comments=[actions.Comment(text=text, domain_code=code) for code, text in comments.items()],
+    )
+    return "Assessment returned to the trust with your comments."
 
 
 @login_required
@@ -99,9 +92,12 @@ def review(request, code, year, setting=None):
     pillars = pillars_of(assessment)
     errors, comments = {}, {}
     if request.method == "POST":
-        comments = _posted_comments(request.POST, pillars)
+        # Every comment box goes with either button: kept on the page when the decision is refused.
+        form = ReviewForm([row.domain.code for pillar in pillars for row in pillar.rows], request.POST)
+        comments = form.comments()
         try:
-            done = _decide(request, assessment, request.POST.get("decision", ""), comments)
+            cleaned = checked(form)
+            done = _decide(request, assessment, cleaned["version"], cleaned["decision"], comments)
         except actions.Invalid as error:
             errors = error.errors
         except (actions.Conflict, actions.WrongState) as error:

@@ -9,9 +9,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
 from maturity import actions, spreadsheets
+from maturity.forms import posted_version
 from maturity.pages import assessment_url
 from maturity.spreadsheets import Problem, UploadRejected
-from maturity.views import _context, _existing, _version
+from maturity.views import _context, _existing
 
 CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -72,7 +73,7 @@ def upload(request, code, year, setting=None):
     if request.method == "POST":
         if not may_edit:
             raise PermissionDenied("You may not change this assessment.")
-        version = _version(request)
+        version = posted_version(request.POST)
         uploaded = request.FILES.get("file")
         try:
             if uploaded is None:

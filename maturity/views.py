@@ -4,14 +4,14 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import BadRequest
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from maturity import access, actions
-from maturity.answers import DATE_PARTS, DateParts, date_parts_in_error
+from maturity.answers import DATE_PARTS, date_parts_in_error
+from maturity.forms import IndicatorsForm, PillarForm, ReopenForm, SubmitForm, checked
 from maturity.models import Assessment, Cycle, CycleState, IndicatorType, Status
 from maturity.pages import (
     assessment_url,
@@ -70,14 +70,6 @@ def _existing(request, code, year, setting=None) -> tuple[Target, Assessment]:
     if target.assessment is None:
         raise Http404("This assessment has not been started")
     return target, target.assessment
-
-
-def _version(request) -> int:
-    try:
-        return int(request.POST.get("version", ""))
-    except ValueError:
-        # An incomplete form, not a refusal: the person may well be allowed to save, so no 403.
-        raise BadRequest("The form was incomplete: it did not say which version of the assessment it changes") from None
 
 
 def _context(request, target: Target, **extra) -> dict:
@@ -159,17 +151,6 @@ def start(request, code, year, setting=None):
     return redirect(assessment_url(assessment))
 
 
-def _answers_from_post(post, domains) -> dict[str, dict]:
-    return {
-        domain.code: {
-            "level": post.get(f"{domain.code}-level", ""),
-            "evidence_note": post.get(f"{domain.code}-evidence_note", ""),
-            "evidence_link": post.get(f"{domain.code}-evidence_link", ""),
-        }
-        for domain in domains
-    }
-
-
 def _with_posted(rows, posted: dict[str, dict], errors: dict[str, str] | None = None):
     """Show what the person typed, not what is stored, after an error or a conflict, with each field's error."""
     for row in rows:
@@ -205,10 +186,11 @@ def pillar(request, code, year, pillar_code, setting=None):
     )
     errors, conflict, version = {}, None, assessment.version
     if request.method == "POST":
-        posted = _answers_from_post(request.POST, [row.domain for row in current.rows])
+        form = PillarForm([row.domain for row in current.rows], request.POST)
+        posted = form.posted_answers()
         try:
             actions.save_answers(
-                by=request.user, assessment=assessment, expected_version=_version(request), answers=posted
+                by=request.user, assessment=assessment, expected_version=checked(form)["version"], answers=posted
             )
         except actions.Invalid as error:
             errors = error.errors
@@ -238,28 +220,17 @@ def pillar(request, code, year, pillar_code, setting=None):
     return render(request, "maturity/pillar.html", context, status=400 if errors else 409 if conflict else 200)
 
 
-def _indicators_from_post(post, rows) -> dict[str, object]:
-    """Raw indicator values as the form sends them: a date as its three boxes, anything else as text."""
-    posted = {}
-    for row in rows:
-        name = f"indicator-{row.indicator.code}"
-        if row.indicator.value_type == IndicatorType.DATE:
-            posted[row.indicator.code] = DateParts(**{part: post.get(f"{name}-{part}", "") for part in DATE_PARTS})
-        else:
-            posted[row.indicator.code] = post.get(name, "")
-    return posted
-
-
 @login_required
 def indicators(request, code, year, setting=None):
     target, assessment = _existing(request, code, year, setting)
     rows = indicator_rows(assessment)
     errors, conflict, version, posted = {}, None, assessment.version, {}
     if request.method == "POST":
-        posted = _indicators_from_post(request.POST, rows)
+        form = IndicatorsForm([row.indicator for row in rows], request.POST)
+        posted = form.posted_values()
         try:
             actions.save_answers(
-                by=request.user, assessment=assessment, expected_version=_version(request), indicators=posted
+                by=request.user, assessment=assessment, expected_version=checked(form)["version"], indicators=posted
             )
         except actions.Invalid as error:
             errors = error.errors
@@ -334,16 +305,13 @@ def check_answers(request, code, year, setting=None):
 @login_required
 def submit(request, code, year, setting=None):
     target, assessment = _existing(request, code, year, setting)
-    errors, form = {}, {"sign_off_name": "", "sign_off_role": "", "declared": False}
+    errors, sign_off = {}, {"sign_off_name": "", "sign_off_role": "", "declared": False}
     if request.method == "POST":
-        form = {
-            "sign_off_name": request.POST.get("sign_off_name", ""),
-            "sign_off_role": request.POST.get("sign_off_role", ""),
-            "declared": request.POST.get("declared") == "yes",
-        }
+        form = SubmitForm(request.POST)
+        sign_off = form.sign_off()
         try:
             actions.submit_assessment(
-                by=request.user, assessment=assessment, expected_version=_version(request), **form
+                by=request.user, assessment=assessment, expected_version=checked(form)["version"], **sign_off
             )
         except actions.Invalid as error:
             errors = error.errors
@@ -361,7 +329,7 @@ def submit(request, code, year, setting=None):
     context = _context(
         request,
         target,
-        form=form,
+        form=sign_off,
         missing=missing_by_page(assessment, missing),
         errors=errors,
         error_list=[(f"#{key}" if key != "missing" else "#missing", message) for key, message in errors.items()],
@@ -373,12 +341,13 @@ def submit(request, code, year, setting=None):
 @require_POST
 def reopen(request, code, year, setting=None):
     target, assessment = _existing(request, code, year, setting)
+    form = ReopenForm(request.POST)
     try:
         actions.reopen_assessment(
             by=request.user,
             assessment=assessment,
-            expected_version=_version(request),
-            reason=request.POST.get("reason", ""),
+            expected_version=checked(form)["version"],
+            reason=form.typed("reason"),
         )
     except actions.ActionError as error:
         messages.error(request, str(error))

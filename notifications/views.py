@@ -6,13 +6,16 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from notifications import preferences
+from notifications.forms import PreferencesForm
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def notification_preferences(request):
     if request.method == "POST":
-        preferences.choose(request.user, on=set(request.POST.getlist("kinds")))
+        form = PreferencesForm(request.user, request.POST)
+        form.refuse_malformed()
+        preferences.choose(request.user, on=set(form.cleaned_data["kinds"]))
         messages.success(request, "Your e-mail choices were saved.")
         return redirect("notification_preferences")
     on = preferences.switched_on(request.user)

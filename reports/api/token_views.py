@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from reports.api.forms import TokenForm
 from reports.models import ApiToken
 
 
@@ -16,16 +17,14 @@ from reports.models import ApiToken
 def api_token(request):
     new_token = None
     if request.method == "POST":
+        form = TokenForm(request.POST)
+        form.refuse_malformed()
         # A token sees exactly what its user sees, so only its user manages it.
-        if request.POST.get("action") == "create":
-            ApiToken.objects.filter(user=request.user).delete()
-            _, new_token = ApiToken.objects.create(user=request.user)
-        elif request.POST.get("action") == "revoke":
-            ApiToken.objects.filter(user=request.user).delete()
+        ApiToken.objects.filter(user=request.user).delete()
+        if form.cleaned_data["action"] == "revoke":
             messages.success(request, "Your API token was revoked: requests with it are now refused.")
             return redirect("api_token")
-        else:
-            return redirect("api_token")
+        _, new_token = ApiToken.objects.create(user=request.user)
     return render(
         request,
         "reports/api_token.html",

@@ -210,12 +210,15 @@ def test_a_mistyped_target_is_refused_on_the_page_with_what_to_type(client, peop
     assert not GapTarget.objects.exists()
 
 
-@pytest.mark.parametrize("rows", ["many", "10000000000"])
-def test_a_forged_row_count_is_not_a_server_error(client, people, rows):
-    CycleFactory(year=2026)
+@pytest.mark.parametrize("rows", ["many", "10000000000", "-1", "", None])
+def test_a_forged_row_count_is_a_bad_request_that_says_so_and_keeps_the_targets(client, people, rows):
+    cycle = CycleFactory(year=2026)
+    GapTarget.objects.create(cycle=cycle, theme="epr", kind="domain_level", value=3, description="Level 3")
     client.force_login(people["analyst"])
-    response = client.post("/cycles/2026/", {"targets": "1", "target_rows": rows})
-    assert response.status_code in (200, 302)
+    response = client.post("/cycles/2026/", {"targets": "1", **({} if rows is None else {"target_rows": rows})})
+    assert response.status_code == 400
+    assert "did not say how many target rows it sent, as a number from 0 to 100" in response.content.decode()
+    assert GapTarget.objects.count() == 1
 
 
 def test_a_bad_date_is_named_on_the_page(client, people):
@@ -224,3 +227,35 @@ def test_a_bad_date_is_named_on_the_page(client, people):
     response = client.post("/cycles/2026/", {"state": "open", "closes_on": "31/12/2026"})
     assert response.status_code == 400
     assert b'href="#closes_on"' in response.content
+
+
+@pytest.mark.parametrize(
+    ("url", "data", "message"),
+    [
+        ("/cycles/", {"year": "2027", "trust_framework": "abc"}, "That trust framework is not one of those listed"),
+        ("/cycles/2026/", {"state": "finished"}, "A cycle&#x27;s state is one of upcoming, open, closed, published"),
+        (
+            "/cycles/2026/",
+            {"target_rows": "1", "target-1-description": "x", "target-1-theme": "epr", "target-1-kind": "guess"},
+            "Target 1: what it measures must be one of",
+        ),
+    ],
+)
+def test_a_value_the_cycle_pages_cannot_send_is_a_bad_request_that_says_so(client, people, url, data, message):
+    cycle = CycleFactory(year=2026)
+    client.force_login(people["analyst"])
+    response = client.post(url, data)
+    assert response.status_code == 400
+    content = response.content.decode()
+    assert "The form could not be used" in content and message in content
+    assert Cycle.objects.get() == cycle and not GapTarget.objects.exists()
+    assert not AuditEvent.objects.exists()
+
+
+def test_a_year_typed_wrong_is_named_on_the_page(client, people):
+    client.force_login(people["analyst"])
+    response = client.post("/cycles/", {"year": "27", "opens_on": "2027-09-01"})
+    assert response.status_code == 400
+    content = response.content.decode()
+    assert 'href="#year"' in content and "Enter the year as four digits, like 2027" in content
+    assert 'value="27"' in content and 'value="2027-09-01"' in content

@@ -414,3 +414,21 @@ def test_an_analyst_reviews_an_icb_return_beside_every_icbs(client, world):
     client.force_login(analyst())
     rows = table_rows(client.get("/ics/QOP/assessments/2026/review/").content.decode())
     assert rows["domain-WL01"] == ["WL01 Board leadership", "Not answered", "fewer than 5 returns"]
+
+
+@pytest.mark.parametrize(
+    ("decision", "message"),
+    [
+        ({"decision": "publish"}, "A review is returned or approved, not ‘publish’"),
+        ({}, "The form did not say whether to return or approve the assessment"),
+    ],
+)
+def test_a_decision_the_buttons_cannot_send_is_a_bad_request_that_says_so(client, world, decision, message):
+    client.force_login(world.reviewer)
+    response = client.post(URL, {"version": world.assessment.version, "comment-WL01": "Why?", **decision})
+    assert response.status_code == 400
+    content = response.content.decode()
+    assert "The form could not be used" in content and message in content
+    world.assessment.refresh_from_db()
+    assert world.assessment.status == Status.SUBMITTED
+    assert not ReviewComment.objects.filter(assessment=world.assessment).exists()

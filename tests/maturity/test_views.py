@@ -397,4 +397,44 @@ def test_a_form_without_its_version_is_a_bad_request_not_a_refusal(client, db, v
     response = client.post(url, data)
     assert response.status_code == 400
     assert "The form could not be used" in response.content.decode()
+    assert "it did not say which version of the assessment it changes" in response.content.decode()
     assert "does not give you access" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("page", "data", "message"),
+    [
+        (
+            "pillars/well_led/",
+            {"WL01-level": "6"},
+            "WL01 Board leadership: Level must be a whole number from 1 to 5, not ‘6’",
+        ),
+        ("pillars/well_led/", {"WL01-level": "3", "version": "-2"}, "did not say which version"),
+        ("indicators/", {"version": "", "indicator-unsupported_devices_pct": "4"}, "did not say which version"),
+        ("submit/", {"declared": "on"}, "The declaration&#x27;s box sends ‘yes’ when it is ticked, not ‘on’"),
+        ("reopen/", {"version": "one", "reason": "Wrong setting"}, "did not say which version"),
+    ],
+)
+def test_a_tampered_post_is_a_bad_request_that_says_what_was_wrong_and_changes_nothing(
+    client, world, page, data, message
+):
+    world.assessment.status = Status.APPROVED if page == "reopen/" else Status.DRAFT
+    world.assessment.save()
+    client = as_user(client, world, "analyst" if page == "reopen/" else "lead")
+    response = client.post(URL + page, {"version": "1", **data})
+    assert response.status_code == 400
+    content = response.content.decode()
+    assert "The form could not be used" in content and message in content
+    world.assessment.refresh_from_db()
+    assert world.assessment.version == 1 and not DomainAnswer.objects.exists()
+    assert world.assessment.status == (Status.APPROVED if page == "reopen/" else Status.DRAFT)
+
+
+def test_a_typed_mistake_stays_on_the_page_beside_its_field_whatever_else_is_right(client, world):
+    response = as_user(client, world, "lead").post(
+        URL + "indicators/", {"version": "1", "indicator-unsupported_devices_pct": "lots"}
+    )
+    assert response.status_code == 400
+    content = response.content.decode()
+    assert 'href="#indicator-unsupported_devices_pct"' in content and 'value="lots"' in content
+    assert "The form could not be used" not in content

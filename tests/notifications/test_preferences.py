@@ -68,6 +68,14 @@ def test_clearing_a_box_switches_that_kind_off_and_keeps_the_others_on(client, w
     assert preferences.switched_on(world.users["reviewer"]) == {"returned", "approved", "reminder"}
 
 
+def test_a_kind_the_page_does_not_offer_is_a_bad_request_that_changes_nothing(client, world):
+    client.force_login(world.users["lead"])
+    response = client.post(URL, {"kinds": ["returned", "submitted"]})
+    assert response.status_code == 400
+    assert "‘submitted’ is not a kind of e-mail your account can choose" in response.content.decode()
+    assert not Preference.objects.exists()
+
+
 def test_ticking_it_again_switches_it_back_on(client, world):
     Preference.objects.create(user=world.users["lead"], kind=Kind.REMINDER, enabled=False)
     client.force_login(world.users["lead"])

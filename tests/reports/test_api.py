@@ -280,6 +280,17 @@ def test_creating_again_replaces_the_token(client, world):
     assert Client(HTTP_AUTHORIZATION=f"Token {first}").get(API + "trusts/").status_code == 401
 
 
+@pytest.mark.parametrize(("data", "message"), [({"action": "renew"}, "not ‘renew’"), ({}, "did not say whether")])
+def test_a_token_page_post_without_one_of_its_buttons_is_a_bad_request_that_changes_nothing(
+    client, world, data, message
+):
+    token = api_token(world.users["lead"])
+    client.force_login(world.users["lead"])
+    response = client.post("/account/api-token/", data)
+    assert response.status_code == 400 and message in response.content.decode()
+    assert Client(HTTP_AUTHORIZATION=f"Token {token}").get(API + "trusts/").status_code == 200
+
+
 def test_the_token_page_touches_only_its_users_token(client, world):
     other = api_token(world.users["analyst"])
     client.force_login(world.users["lead"])
