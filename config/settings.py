@@ -289,6 +289,12 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
 
+# At most this many export downloads (reports.exports) are built or streamed at once on this machine, each holding
+# a database connection; one more gets a 503 with Retry-After. A slot is counted in the shared cache and expires
+# EXPORT_SLOT_SECONDS after the export last made progress, so a killed worker never holds one for long.
+EXPORT_CONCURRENCY = int(os.environ.get("EXPORT_CONCURRENCY", "4"))
+EXPORT_SLOT_SECONDS = int(os.environ.get("EXPORT_SLOT_SECONDS", "120"))
+
 # --- Static files ---------------------------------------------------------------------------------------------
 
 STATIC_URL = "static/"
