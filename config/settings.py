@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before anything reads the body (the next two do): a request too large is refused unread.
+    "config.middleware.RefuseOversizedRequests",
     "config.middleware.RefuseNulCharacters",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -282,6 +284,34 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+
+# --- Request and upload size ------------------------------------------------------------------------------------
+
+MB = 1024 * 1024
+# The largest request a page takes (forms, API JSON), and the most form data Django holds in memory. The largest
+# legitimate one, every answer of an assessment in one API PATCH with 2,000-character notes, is under 0.5 MB.
+# config.middleware refuses a larger request (413) from its Content-Length, before the body is read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(float(os.environ.get("REQUEST_MAX_MB", "1")) * MB)
+# The largest form (the admin's bulk actions, 100 rows a page) has a few hundred fields.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = int(os.environ.get("REQUEST_MAX_FIELDS", "1000"))
+# The one upload (a filled spreadsheet template, which is well under 1 MB) may be this large. Its route accepts a
+# request of this plus DATA_UPLOAD_MAX_MEMORY_SIZE for the other fields; config.uploads stops keeping a file once it
+# passes this, whatever the Content-Length said, and maturity.spreadsheets says so to the person.
+UPLOAD_MAX_BYTES = 5 * MB
+# The upload is parsed whole in memory anyway, so any request the middleware lets through holds its file there
+# rather than in a temporary file first.
+FILE_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + DATA_UPLOAD_MAX_MEMORY_SIZE
+FILE_UPLOAD_HANDLERS = [
+    "config.uploads.LimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
+# At most this many export downloads (reports.exports) are built or streamed at once on this machine, each holding
+# a database connection; one more gets a 503 with Retry-After. A slot is counted in the shared cache and expires
+# EXPORT_SLOT_SECONDS after the export last made progress, so a killed worker never holds one for long.
+EXPORT_CONCURRENCY = int(os.environ.get("EXPORT_CONCURRENCY", "4"))
+EXPORT_SLOT_SECONDS = int(os.environ.get("EXPORT_SLOT_SECONDS", "120"))
 
 # --- Static files ---------------------------------------------------------------------------------------------
 

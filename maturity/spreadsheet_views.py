@@ -8,6 +8,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
+from config.middleware import accepts_upload
 from maturity import actions, spreadsheets
 from maturity.forms import posted_version
 from maturity.pages import assessment_url
@@ -66,6 +67,7 @@ def _changed_count(assessment, expected_version: int, saved) -> int:
 
 
 @login_required
+@accepts_upload
 def upload(request, code, year, setting=None):
     target, assessment = _with_framework(request, code, year, setting)
     problems, conflict, version = [], None, assessment.version

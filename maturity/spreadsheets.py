@@ -12,6 +12,8 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 
+from defusedxml import DefusedXmlException
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from openpyxl import Workbook
@@ -55,13 +57,19 @@ WIDTHS = {
 }
 SHEET = "Assessment"
 MB = 1024 * 1024
-SIZE_LIMIT = 5 * MB
+SIZE_LIMIT = settings.UPLOAD_MAX_BYTES
 # A 5 MB XLSX is compressed XML: refuse one that would unpack into far more (a "zip bomb") before openpyxl reads it.
 # A filled template unpacks to well under 1 MB (about 45 kB with short notes); openpyxl reads about 1 MB a second,
 # so this bounds the time a worker spends on any upload to seconds, inside the web server's timeout.
 UNPACKED_LIMIT = 10 * MB
+# Parsing costs by the element, not the byte: 10 MB of one-character cells took openpyxl 13 s. A template holds about
+# 1,000 XML tags for five questions, a few thousand for sixty; at this limit openpyxl's worst case is under a second.
+MARKUP_LIMIT = 50_000
 # The template has one row per domain and indicator (about 60); a sheet far longer is not one, and reading stops here.
 ROW_LIMIT = 2000
+# The template has 9 columns; a person may add a few of their own. A sheet declaring more is refused, and cells
+# further right in one that does not declare its size are not read.
+COLUMN_LIMIT = 50
 # Enough to fix a file by; a garbage file could otherwise give a page with hundreds of thousands of lines.
 PROBLEM_LIMIT = 1000
 # Spreadsheet programs run a cell starting with one of these as a formula (CSV injection).
@@ -382,8 +390,37 @@ class _ExactStrings(ExcelReader):
                     node.clear()
 
 
+def _markup(archive: zipfile.ZipFile) -> int:
+    """How many XML tags the workbook's parts hold, counted in the unpacked bytes (text cannot hold a bare "<")."""
+    tags = 0
+    for info in archive.infolist():
+        with archive.open(info) as part:
+            while chunk := part.read(MB):
+                tags += chunk.count(b"<")
+    return tags
+
+
+def _defused(error: BaseException | None) -> bool:
+    """Whether defusedxml refused the XML, perhaps under the ValueError openpyxl raises from it."""
+    while error is not None:
+        if isinstance(error, DefusedXmlException):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
 def _xlsx_rows(data: bytes, name: str) -> list[list[str]]:
+    """The first sheet's cells as text. Every limit is checked before openpyxl parses anything: the unpacked size
+    from the zip directory, then the XML tags in the unpacked parts (zipfile never inflates a part past the size the
+    directory declares, so a directory that lies gives a truncated part and a failed CRC check, not 50 MB); then,
+    before a cell is read, the sheet's declared dimension. Reading is bounded by the row and column limits too, for
+    a sheet that declares no dimension or a wrong one."""
     not_real = f"{NOT_A_SPREADSHEET}: ‘{name}’ is not a real Excel workbook"
+    # defusedxml refuses these in any part; openpyxl uses it whenever it is installed (it is a dependency).
+    not_plain_xml = (
+        f"‘{name}’ holds XML declarations (a DOCTYPE or entities) that Excel never writes, and which are refused for "
+        "safety: open it in Excel, save it as .xlsx and upload that"
+    )
     buffer = io.BytesIO(data)
     if not zipfile.is_zipfile(buffer):
         _reject(not_real)
@@ -393,17 +430,31 @@ def _xlsx_rows(data: bytes, name: str) -> list[list[str]]:
                 _reject(not_real)
             if sum(info.file_size for info in archive.infolist()) > UNPACKED_LIMIT:
                 _reject(f"‘{name}’ unpacks to more than {UNPACKED_LIMIT // MB} MB: upload a smaller workbook")
+            if _markup(archive) > MARKUP_LIMIT:
+                _reject(
+                    f"‘{name}’ holds far more than a filled template (over {MARKUP_LIMIT:,} XML tags): upload the "
+                    "template with your answers"
+                )
         reader = _ExactStrings(io.BytesIO(data), read_only=True, data_only=True)
         reader.read()
         workbook = reader.wb
     except UploadRejected:
         raise
-    except Exception:  # openpyxl raises many kinds of error for a damaged file; each means the same to the person
-        _reject(not_real)
+    except (
+        Exception
+    ) as error:  # openpyxl raises many kinds of error for a damaged file; each means the same to the person
+        _reject(not_plain_xml if _defused(error) else not_real)
     try:
         sheet = workbook[SHEET] if SHEET in workbook.sheetnames else workbook.worksheets[0]
+        # The dimension openpyxl read from the sheet's start (A1:I61 for the template), when it has one.
+        if (sheet.max_row or 0) > ROW_LIMIT:
+            _reject(f"‘{name}’ has more than {ROW_LIMIT} rows: the template has one row per question")
+        if (sheet.max_column or 0) > COLUMN_LIMIT:
+            _reject(f"‘{name}’ has more than {COLUMN_LIMIT} columns: the template has {len(COLUMNS)}")
+        # Bounds of its own rather than the declared ones: openpyxl would stop at a declared last row that is too
+        # early (leaving answers out without a word), and pad each row out to a declared last column however far.
         rows = []
-        for cells in sheet.iter_rows():
+        for cells in sheet.iter_rows(max_row=ROW_LIMIT + 1, max_col=COLUMN_LIMIT):
             if len(rows) == ROW_LIMIT:
                 _reject(f"‘{name}’ has more than {ROW_LIMIT} rows: the template has one row per question")
             values = []
@@ -416,6 +467,10 @@ def _xlsx_rows(data: bytes, name: str) -> list[list[str]]:
                 values.append(_xml_unescape(value) if isinstance(value, str) else _as_text(value))
             rows.append(values)
         return rows
+    except UploadRejected:
+        raise
+    except Exception as error:  # the sheet's cells are parsed only now, as they are read: damage in them shows here
+        _reject(not_plain_xml if _defused(error) else not_real)
     finally:
         workbook.close()
 

@@ -14,7 +14,8 @@ from reports.api.tokens import ApiTokenAuthentication
 def token_or_login_required(view):
     """login_required, except that a request with `Authorization: Token <key>` is that token's user for this
     request (no session is made). A wrong, expired or revoked token answers 401 in the API's error body rather
-    than the log-in page, which a script would otherwise read as data."""
+    than the log-in page, which a script would otherwise read as data. request.auth is the token, as in DRF's views
+    (None for a session), so the view can answer a script in JSON."""
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
@@ -25,8 +26,9 @@ def token_or_login_required(view):
             response["WWW-Authenticate"] = "Token"
             return response
         if found is not None:
-            request.user = found[0]
+            request.user, request.auth = found
             return view(request, *args, **kwargs)
+        request.auth = None
         return login_required(view)(request, *args, **kwargs)
 
     return wrapped

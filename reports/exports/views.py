@@ -1,15 +1,17 @@
 """The export page and the CSV / XLSX downloads. Thin: the rows come from reports.exports.datasets (scoped by role), the
 filters from reports.exports.filters (the API's too), the files from reports.exports.files."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
 
 from maturity.models import Cycle, Source
 from reports.api.auth import token_or_login_required
-from reports.exports import files
+from reports.api.errors import error_body
+from reports.exports import files, slots
 from reports.exports.datasets import DATASETS, Dataset, visible_rows
 from reports.exports.filters import (
     CARE_SETTING_CHOICES,
@@ -23,6 +25,8 @@ from trusts.models import ICS, Region, TrustType
 
 DEFAULT_DATASET = "pillar-scores"
 FORMATS = ("csv", "xlsx")
+# Seconds a client is asked to wait when every export slot is taken: most exports take seconds.
+RETRY_AFTER = 30
 
 
 def _filter_query(request) -> dict[str, str]:
@@ -118,6 +122,19 @@ def export_page(request):
     return _page(request, dataset=dataset, count=filterset.qs.count())
 
 
+def _busy(request, dataset: Dataset):
+    message = (
+        f"{settings.EXPORT_CONCURRENCY} exports are being downloaded at the moment, the most this service makes at "
+        f"once: try again in {RETRY_AFTER} seconds. Nothing is wrong with your filters."
+    )
+    if request.auth is not None:  # a script, with an API token
+        response = JsonResponse(error_body(503, "busy", message), status=503)
+    else:
+        response = _page(request, dataset=dataset, status=503, errors=[("format", message)])
+    response["Retry-After"] = str(RETRY_AFTER)
+    return response
+
+
 @token_or_login_required
 def export_file(request, dataset: str, fmt: str):
     chosen = DATASETS.get(dataset)
@@ -127,13 +144,23 @@ def export_file(request, dataset: str, fmt: str):
     if not filterset.is_valid():
         return _page(request, dataset=chosen, status=400, errors=error_messages(filterset))
     filters = applied(filterset)
+    slot = slots.take()
+    if slot is None:
+        return _busy(request, chosen)
     if fmt == "csv":
         accepts_gzip = "gzip" in request.headers.get("Accept-Encoding", "")
-        return files.csv_response(chosen, filterset.qs, _filename(chosen, filters, "csv"), gzip=accepts_gzip)
+        try:
+            response = files.csv_response(chosen, filterset.qs, _filename(chosen, filters, "csv"), gzip=accepts_gzip)
+        except BaseException:
+            slot.release()
+            raise
+        return slots.held_while_streaming(slot, response)  # released when the response is closed
     try:
         content = files.xlsx_bytes(chosen, filterset.qs, filters=filters, user=request.user)
     except files.ExportTooLarge as error:
         # The page still offers the CSV, which has no row limit.
         count = filterset.qs.count()
         return _page(request, dataset=chosen, status=400, count=count, errors=[("format", str(error))])
+    finally:
+        slot.release()
     return files.xlsx_response(content, _filename(chosen, filters, "xlsx"))
