@@ -29,3 +29,11 @@ def published_world(django_db_setup, django_db_blocker):
 def _live_server_helper(published_world):
     """Every test here reads the shared world. This replaces pytest-django's fixture of the same name, which would make
     each test that uses live_server transactional, flushing the world after the first."""
+
+
+def pytest_collection_modifyitems(items):
+    # Under pytest-xdist (--dist loadgroup) the package runs in one process, one after the other: the world is built
+    # once, not once per process.
+    for item in items:
+        if "tests/e2e/reading/" in str(item.path):
+            item.add_marker(pytest.mark.xdist_group("published_world"))
