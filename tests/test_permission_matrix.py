@@ -22,6 +22,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.shortcuts import resolve_url
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -143,6 +144,8 @@ def build_world() -> SimpleNamespace:
     preference = Preference.objects.create(user=users["reviewer"], kind=Kind.SUBMITTED, enabled=False)
     return SimpleNamespace(
         users=users,
+        # Signed in once: each test sends the session's cookie.
+        sessions={role: _session_of(user) for role, user in users.items()},
         # A deactivated user's token is refused where tokens are taken (the API, the export files).
         tokens={"inactive": api_token(users["inactive"])},
         refs={
@@ -179,6 +182,12 @@ def build_world() -> SimpleNamespace:
             "ics": ics_submitted.version,
         },
     )
+
+
+def _session_of(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 
 def _invitation(by, email, trust):
@@ -227,8 +236,8 @@ def body_of(response) -> str:
 
 
 def request(client, world, case, role, method):
-    if role not in ("anonymous",):
-        client.force_login(world.users[role])
+    if role in world.sessions:
+        client.cookies[settings.SESSION_COOKIE_NAME] = world.sessions[role]
     headers = {}
     if role in world.tokens:
         headers["HTTP_AUTHORIZATION"] = f"Token {world.tokens[role]}"
@@ -274,6 +283,8 @@ def test_permission_matrix(client, world, db, case, role, method):
 
 
 def test_every_url_pattern_has_a_row():
+    keys = [key for key, _ in url_patterns()]
+    assert len(keys) == len(ROUTES), f"Patterns sharing a name: {sorted({k for k in keys if keys.count(k) > 1})}"
     covered = {case.pattern for case in CASES}
     missing = sorted(set(ROUTES) - covered)
     stale = sorted(covered - set(ROUTES))
