@@ -12,6 +12,10 @@ class OutboxEmailAdmin(admin.ModelAdmin):
     search_fields = ["to", "subject"]
     readonly_fields = [field.name for field in OutboxEmail._meta.fields]
 
+    def has_add_permission(self, request):
+        # The notifications write these; an add form whose every field is read-only could only save an empty one.
+        return False
+
 
 @admin.register(Preference)
 class PreferenceAdmin(admin.ModelAdmin):
