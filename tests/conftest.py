@@ -44,6 +44,13 @@ def fresh_cache(django_db_setup, django_db_blocker):
         cache.clear()
 
 
+def child_environment(**overrides) -> dict[str, str]:
+    """The environment for a process a test starts (worker, server, settings check): this one's, less pytest-xdist's
+    worker name, which would make the child's settings move REDIS_URL to another database a second time."""
+    inherited = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_XDIST_")}
+    return {**inherited, **overrides}
+
+
 def _test_database_url() -> str:
     db = settings.DATABASES["default"]
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
@@ -57,7 +64,7 @@ def celery_worker_process(transactional_db):
     from config.celery import app
 
     app.control.purge()
-    env = {**os.environ, "DATABASE_URL": _test_database_url(), "REDIS_URL": settings.REDIS_URL}
+    env = child_environment(DATABASE_URL=_test_database_url(), REDIS_URL=settings.REDIS_URL)
     process = subprocess.Popen(
         [
             sys.executable,

@@ -1,12 +1,13 @@
 """The settings module switches services on environment variables. Each case imports it in a fresh interpreter."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import child_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE_VARIABLES = [
@@ -39,7 +40,7 @@ print(json.dumps({
 
 
 def settings_with(**variables):
-    env = {key: value for key, value in os.environ.items() if key not in SERVICE_VARIABLES}
+    env = {key: value for key, value in child_environment().items() if key not in SERVICE_VARIABLES}
     env.update(variables, DJANGO_SETTINGS_MODULE="config.settings")
     result = subprocess.run(
         [sys.executable, "-c", "import django; django.setup()\n" + PROBE],
@@ -109,7 +110,7 @@ def test_hosts_and_trusted_origins_come_from_the_environment():
 
 
 def test_check_deploy_is_clean_with_production_settings():
-    env = {key: value for key, value in os.environ.items() if key not in SERVICE_VARIABLES}
+    env = {key: value for key, value in child_environment().items() if key not in SERVICE_VARIABLES}
     env.update(DEBUG="false", SECRET_KEY="a-long-random-production-secret-" * 3, ALLOWED_HOSTS="dma.example.nhs.uk")
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import real_services
+from tests.conftest import child_environment, real_services
 
 ROOT = Path(__file__).resolve().parents[2]
 # Every wait in these tests gives up after this long, with a message saying what it waited for.
@@ -169,7 +169,7 @@ def manage(*arguments: str, database_url: str, redis_url: str) -> None:
     result = subprocess.run(
         [sys.executable, "manage.py", *arguments],
         cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url},
+        env=child_environment(DATABASE_URL=database_url, REDIS_URL=redis_url),
         capture_output=True,
         text=True,
         timeout=300,
@@ -204,7 +204,7 @@ class WebServer:
                 "--log-level=warning",
             ],
             cwd=ROOT,
-            env={**os.environ, "DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url, "DEBUG": "true"},
+            env=child_environment(DATABASE_URL=self.database_url, REDIS_URL=self.redis_url, DEBUG="true"),
         )
 
         def answering():

@@ -1,7 +1,6 @@
 """EMAIL_URL: the SMTP server, its account and its encryption in one environment variable."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +9,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from config.settings import email_settings
+from tests.conftest import child_environment
 
 
 def test_an_smtp_url_with_starttls():
@@ -59,7 +59,7 @@ EMAIL_VARIABLES = {"EMAIL_URL", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_USE_TLS", "SI
 
 def loaded(**variables) -> dict:
     """The e-mail settings a fresh interpreter reads from these environment variables."""
-    env = {key: value for key, value in os.environ.items() if key not in EMAIL_VARIABLES}
+    env = {key: value for key, value in child_environment().items() if key not in EMAIL_VARIABLES}
     env.update(variables, DJANGO_SETTINGS_MODULE="config.settings")
     result = subprocess.run(
         [sys.executable, "-c", "import django; django.setup()\n" + PROBE],
