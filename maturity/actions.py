@@ -617,6 +617,15 @@ def set_gap_targets(*, by, cycle: Cycle, targets: list[dict]) -> Cycle:
 
 
 @transaction.atomic
+def request_full_rebuild(*, by) -> RefreshMark:
+    """An analyst's "rebuild now": a mark for everything, enqueued after commit and swept if the broker is down, so
+    asking never fails on the broker and the request is never lost."""
+    _require(permissions.can(by, permissions.MANAGE, None), "Only NHS England analysts manage the summaries.")
+    audit.record(by=by, action="request_rebuild", summary="Asked for a full rebuild of the summaries")
+    return refresh.mark(reason="rebuild requested")
+
+
+@transaction.atomic
 def requeue_refresh_mark(*, by, mark: RefreshMark) -> RefreshMark:
     """Retry a parked refresh, once its cause is fixed: its failures are counted afresh, it is enqueued after commit
     and swept if the broker misses it, and it is parked again if it keeps failing."""

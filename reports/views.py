@@ -11,7 +11,6 @@ from maturity.models import RefreshMark
 from reports.health import CHECKS
 from reports.models import RefreshRun
 from reports.summaries import refresh
-from reports.tasks import rebuild_summaries
 from trusts import permissions
 
 
@@ -37,7 +36,7 @@ def summary_runs(request):
     button to rebuild every summary now (it runs on a worker)."""
     permissions.require(request.user, permissions.MANAGE, None)
     if request.method == "POST":
-        rebuild_summaries.delay()
+        actions.request_full_rebuild(by=request.user)
         messages.success(request, "A full rebuild of the summaries has started. The table below shows when it ends.")
         return redirect("summary_runs")
     return render(
