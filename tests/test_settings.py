@@ -5,8 +5,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import child_environment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,17 +119,3 @@ def test_check_deploy_is_clean_with_production_settings():
         timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-
-
-@pytest.mark.parametrize("service", ["web", "worker", "beat", "db", "redis"])
-def test_docker_compose_describes_the_same_topology(service):
-    import yaml
-
-    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    assert service in compose["services"]
-    if service in {"web", "worker", "beat"}:
-        environment = compose["services"][service]["environment"]
-        assert environment["DATABASE_URL"].startswith("postgres://")
-        assert environment["DATABASE_URL"].split("@")[1].startswith("db:5432/")
-        assert environment["REDIS_URL"].startswith("redis://redis:6379")
-        assert set(compose["services"][service]["depends_on"]) >= {"db", "redis"}
