@@ -25,6 +25,17 @@ settings.STORAGES = {
 }
 
 
+# Browsers, servers started and stopped, and property-based batteries: `pytest -m "not slow"` is the quick loop
+# (about a third of the time); `make test` and CI run everything.
+SLOW_PATHS = ("tests/e2e/", "tests/faults/", "tests/notifications/test_browser.py")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if any(part in str(item.path) for part in SLOW_PATHS):
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_report_header(config):
     database = "PostgreSQL" if settings.DATABASES["default"]["ENGINE"].endswith("postgresql") else "SQLite"
     broker = "Redis with a real Celery worker" if settings.REDIS_URL else "none (eager Celery, database cache)"

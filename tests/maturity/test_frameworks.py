@@ -711,6 +711,7 @@ ANY_VALUE = st.recursive(
     max_examples=60, deadline=None, suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture]
 )
 @hypothesis.given(path=st.sampled_from(list(value_paths(document(ICS_FILE)))), value=ANY_VALUE)
+@pytest.mark.slow
 def test_any_value_anywhere_is_loaded_or_refused_with_problems(tmp_path, path, value):
     content = document(ICS_FILE)
     if path:

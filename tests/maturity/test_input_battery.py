@@ -16,6 +16,8 @@ from maturity.models import AuditEvent, DomainAnswer, IndicatorValue
 from maturity.spreadsheets import build_csv
 from tests.factories import AssessmentFactory, CycleFactory, ICSFactory, TrustFactory, api_token, lead_of
 
+pytestmark = pytest.mark.slow
+
 URL = "/trusts/R0A/assessments/2026/acute/"
 ANSWERED = {200, 302, 400, 409}
 # Every kind of text: control characters (NUL included, which PostgreSQL cannot store), surrogates excluded by

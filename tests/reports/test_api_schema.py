@@ -120,6 +120,7 @@ def fuzz(operation, headers: dict, **fixed) -> None:
     check()
 
 
+@pytest.mark.slow
 def test_every_operation_keeps_to_the_schema(api_world, wsgi_app):
     """Schemathesis' Python API in an ordinary test, rather than its pytest plugin, so pytest-django's database
     wraps the whole run. Every operation is tried; the failures of all of them are reported together."""

@@ -208,6 +208,7 @@ EDITS = st.lists(
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(edits=EDITS)
+@pytest.mark.slow
 def test_incremental_refreshes_after_random_edits_equal_a_full_rebuild(small_world, edits):
     assessments, leads, reviewers = small_world
     with transaction.atomic():
