@@ -56,6 +56,7 @@ def summary_runs(request):
 @login_required
 @require_POST
 def requeue_refresh_mark(request, pk):
+    permissions.require(request.user, permissions.MANAGE, None)
     try:
         mark = actions.requeue_refresh_mark(by=request.user, mark=get_object_or_404(RefreshMark, pk=pk))
     except actions.ActionError as error:

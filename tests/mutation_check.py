@@ -151,6 +151,7 @@ MUTATIONS = {
     "admin": Mutation("the admin's staff check", _patches_admin, "admin:"),
     "health-details": Mutation("the health page's MANAGE check for details", _patches_health_details, "health"),
     "summary-runs": Mutation("the summaries page's MANAGE check", _patches_summary_runs, "summary_runs"),
+    "requeue": Mutation("the parked refresh's MANAGE check", _patches_summary_runs, "requeue_refresh_mark"),
     "invitations": Mutation("the invitations page's check", _patches_invitations, "invitations"),
 }
 
@@ -181,6 +182,8 @@ def run(name: str, full: bool) -> bool:
         "-m",
         "pytest",
         "tests/test_permission_matrix.py",
+        "-n",
+        "0",
         "-p",
         "tests.mutation_check",
         f"--remove-check={name}",

@@ -230,8 +230,9 @@ REVIEWS_AND_CYCLES = [
     Case("review_queue", "own ICS", {"code": "QOP"}, GET=signed_in(OK, lead=DENIED), POST=signed_in(OK, lead=DENIED)),
     Case("review_queue", "another ICS", {"code": "QVV"}, GET=analysts(), POST=analysts()),
     Case("ics_review_queue", "", GET=analysts(), POST=analysts()),
-    Case("cycles", "", GET=analysts(), POST=analysts(BAD)),
-    Case("cycle", "the open cycle", {"year": 2026}, GET=analysts(), POST=analysts()),
+    # An empty new-cycle form is shown again with its errors; an empty post to a cycle is a form no page sends.
+    Case("cycles", "", GET=analysts(), POST=analysts()),
+    Case("cycle", "the open cycle", {"year": 2026}, GET=analysts(), POST=analysts(BAD)),
     Case("cycle", "unknown year", {"year": 1999}, GET=analysts(MISSING), POST=analysts(MISSING)),
 ]
 
@@ -673,7 +674,17 @@ API += [
 
 # --- Analysts' pages ---------------------------------------------------------------------------------------------
 
-OPERATIONS = [Case("summary_runs", "", GET=analysts(), POST=analysts())]
+OPERATIONS = [
+    Case("summary_runs", "", GET=analysts(), POST=analysts()),
+    Case(
+        "requeue_refresh_mark",
+        "a parked mark",
+        {"pk": "@parked_mark"},
+        GET=signed_in(NOT_ALLOWED),
+        POST=analysts(),
+    ),
+    Case("requeue_refresh_mark", "no such mark", {"pk": 999999}, GET=signed_in(NOT_ALLOWED), POST=analysts(MISSING)),
+]
 
 # --- Django admin ------------------------------------------------------------------------------------------------
 

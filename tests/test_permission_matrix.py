@@ -24,10 +24,11 @@ from django.core.management import call_command
 from django.shortcuts import resolve_url
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from maturity.models import DomainAnswer, GapTarget, IndicatorValue, Status, TargetKind, Theme
+from maturity.models import DomainAnswer, GapTarget, IndicatorValue, RefreshMark, Status, TargetKind, Theme
 from notifications.models import Kind, OutboxEmail, Preference
 from reports.summaries import tables
 from tests.factories import (
@@ -142,6 +143,7 @@ def build_world() -> SimpleNamespace:
         kind=Kind.SUBMITTED, recipient=users["reviewer"], to="ics-qop@example.com", subject="Ready", body="Ready"
     )
     preference = Preference.objects.create(user=users["reviewer"], kind=Kind.SUBMITTED, enabled=False)
+    parked = RefreshMark.objects.create(reason="matrix", cycle=cycle, attempts=3, parked_at=timezone.now())
     return SimpleNamespace(
         users=users,
         # Signed in once: each test sends the session's cookie.
@@ -159,6 +161,7 @@ def build_world() -> SimpleNamespace:
             "newcomer_token": default_token_generator.make_token(newcomer),
             "trust_type": ContentType.objects.get_for_model(r0d).pk,
             "r0d": r0d.pk,
+            "parked_mark": parked.pk,
             # One object of each model with an admin page, for its change, history and delete pages.
             "admin": {
                 "auth_group": Group.objects.get().pk,
