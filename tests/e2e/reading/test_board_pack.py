@@ -12,8 +12,9 @@ APPENDIX = "Appendix: the data behind each chart"
 PRINTED_WIDTH_PX = round((210 - 2 * 14) / 25.4 * 96)
 
 
-@pytest.fixture
-def pack(browser, live_server):
+@pytest.fixture(scope="module")
+def pack(browser, live_server, published_world):
+    """The pack, opened and drawn once for the module's tests: each only prints or inspects it."""
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     log_in(page, "ics-qop")

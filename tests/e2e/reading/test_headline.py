@@ -20,11 +20,12 @@ def test_each_dashboard_shows_its_headline_above_the_fold_for_each_role(browser,
     """Everything `make run` loads: the published 2024 and 2025 results, the 2026 demo cycle and the summaries."""
 
     for user, url, heading in PAGES:
+        context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": FOLD})
+        page = context.new_page()
+        log_in(page, user)
+        page.wait_for_load_state()
         for width in (1280, 375):
-            context = browser.new_context(base_url=live_server.url, viewport={"width": width, "height": FOLD})
-            page = context.new_page()
-            log_in(page, user)
-            page.wait_for_load_state()
+            page.set_viewport_size({"width": width, "height": FOLD})
             page.goto(url)
             figures = page.locator("[data-headline]")
             assert heading in figures.inner_text(), f"{user} on {url}"
@@ -37,4 +38,4 @@ def test_each_dashboard_shows_its_headline_above_the_fold_for_each_role(browser,
                 assert box["y"] + box["height"] <= FOLD, f"{user} on {url}: the headline ends at {box}"
                 results = Axe().run(page, context={"include": [[".app-headline"]]})
                 assert results.response["violations"] == [], f"{user} on {url}"
-            context.close()
+        context.close()
