@@ -60,6 +60,13 @@ def accepts_connections(port: int) -> bool:
         return False
 
 
+def stop_process(process: subprocess.Popen | None) -> None:
+    """Stop a server the test started, and wait for it to go."""
+    if process is not None:
+        process.terminate()
+        process.wait(timeout=WAIT_SECONDS)
+
+
 @dataclass
 class PrivateRedis:
     """A Redis server of the test's own, keeping nothing on disk; stop() and start() take it down and bring it back
@@ -81,10 +88,8 @@ class PrivateRedis:
         wait_until(lambda: accepts_connections(self.port), f"Redis to listen on port {self.port}")
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=WAIT_SECONDS)
-            self.process = None
+        stop_process(self.process)
+        self.process = None
 
 
 @pytest.fixture
@@ -217,10 +222,8 @@ class WebServer:
         wait_until(answering, f"gunicorn to answer on port {self.port}")
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=WAIT_SECONDS)
-            self.process = None
+        stop_process(self.process)
+        self.process = None
 
 
 @pytest.fixture
