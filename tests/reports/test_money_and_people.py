@@ -56,7 +56,8 @@ def test_each_figure_says_its_median_or_why_it_is_not_shown():
 
 
 @pytest.fixture
-def world(db):
+def world(transactional_db):
+    """Committed (transactional), so the export served by PostgreSQL's COPY, on its own connection, reads it."""
     north = RegionFactory(code="Y62", name="North West")
     qop = ICSFactory(code="QOP", name="NHS Greater Manchester Integrated Care Board", region=north)
     qyg = ICSFactory(code="QYG", name="NHS Cheshire and Merseyside Integrated Care Board", region=north)
