@@ -212,8 +212,10 @@ class AreaStat(models.Model):
     area_type = models.CharField(max_length=10, choices=AreaType.choices)
     area_code = models.CharField(max_length=60, help_text="E for England, a region or ICS code, trust type|setting")
     area_name = models.CharField(max_length=150)
-    metric_type = models.CharField(max_length=10, help_text="pillar or gap")
-    metric_code = models.CharField(max_length=70, help_text="A pillar code, 'overall', or theme:target for a gap")
+    metric_type = models.CharField(max_length=10, help_text="pillar, gap or indicator")
+    metric_code = models.CharField(
+        max_length=70, help_text="A pillar code, 'overall', theme:target for a gap, or an indicator code"
+    )
     metric_name = models.CharField(max_length=200)
     metric_position = models.PositiveSmallIntegerField()
     n = models.PositiveIntegerField()
@@ -222,7 +224,10 @@ class AreaStat(models.Model):
     q1 = models.FloatField()
     q3 = models.FloatField()
     deciles = models.JSONField(help_text="The 10th to 90th percentiles")
-    share_met = models.FloatField(null=True, help_text="Gap metrics: share of assessments meeting the target")
+    share_met = models.FloatField(
+        null=True,
+        help_text="Gap metrics: share of assessments meeting the target; indicators: share at or above the benchmark",
+    )
     measured_median = models.FloatField(null=True, help_text="Gap metrics: the median of what was measured")
     source = models.CharField(max_length=10)
 

@@ -1557,6 +1557,65 @@ def histogram(
     return Chart(id, title, description, _figure(data, layout), table, long_categories=True, units=unit)
 
 
+def scatter(
+    id: str,
+    df: pd.DataFrame,
+    *,
+    x_title: str,
+    y_title: str,
+    title: str,
+    description: str,
+    label_title: str = "Name",
+    x_reference: float | None = None,
+) -> Chart:
+    """Columns: label, x, y, and optionally n (the assessments behind an aggregate point) and code (ODS code). One
+    marker per row, named in its hover; `x_reference` draws a dashed vertical line (a benchmark). The table lists
+    every point, highest x first, with "%" after x when its title ends in "(%)"."""
+    columns = [label_title, x_title, y_title]
+    if _is_blank(df):
+        return _empty(id, title, description, columns)
+
+    df = df.sort_values("x", ascending=False, kind="stable")
+    labels, xs, ys = _values(df["label"]), _values(df["x"]), _values(df["y"])
+    data = [
+        {
+            "type": "scatter",
+            "name": label_title,
+            "x": xs,
+            "y": ys,
+            "text": labels,
+            "mode": "markers",
+            "marker": _marker(NHS_BLUE),
+            "hovertemplate": f"%{{text}}<br>{x_title}: %{{x:.1f}}<br>{y_title}: %{{y:.2f}}<extra></extra>",
+        }
+    ]
+    shapes = []
+    if x_reference is not None:
+        shapes.append(
+            {
+                "type": "line",
+                "xref": "x",
+                "yref": "paper",
+                "x0": x_reference,
+                "x1": x_reference,
+                "y0": 0,
+                "y1": 1,
+                "line": {"color": NHS_DARK_PINK, "dash": "dash", "width": 2},
+            }
+        )
+    layout = _layout(
+        legend=False,
+        shapes=shapes,
+        xaxis=_axis(x_title, rangemode="tozero"),
+        yaxis=_score_axis(title=y_title),
+    )
+    table = {label_title: labels, x_title: xs, y_title: ys}
+    if "n" in df.columns:
+        table["Assessments"] = _values(df["n"])
+    unit = {x_title: "%"} if x_title.endswith("(%)") else None
+    return Chart(id, title, description, _figure(data, layout), _with_code(pd.DataFrame(table), _codes(df)), units=unit)
+
+
 def movers(
     id: str,
     df: pd.DataFrame,

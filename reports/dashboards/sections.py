@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils.text import slugify
 
 from maturity.models import Cycle, CycleKind, Theme
-from reports.dashboards import charts, gaps
+from reports.dashboards import charts, gaps, money
 from reports.dashboards.gaps import LEVELS, POINTS, UNIT_ORDER, Target, read_frame, setting_name
 from reports.dashboards.headline import Headline, area_headline, ics_headline, trust_headline
 from reports.dashboards.summary import summarise
@@ -435,6 +435,100 @@ def _metric(stats: pd.DataFrame, area_type: str, area_code: str, column: str, na
     return rows[["metric_code", column]].rename(columns={"metric_code": "pillar_code", column: name})
 
 
+# --- Money and people ----------------------------------------------------------------------------------------------
+
+SPEND_TITLE = "Digital spend (% of budget)"
+OVERALL_TITLE = "Overall score (level 1 to 5)"
+
+
+def _money_section(year, viewer, areas: list[tuple[str, str, str]], trusts: Q, icss: Q, per_trust: bool) -> Section:
+    """Digital spend against the 5 % benchmark and DDaT vacancy rates for each of `areas` (area type, code, name
+    for people), then spend beside the overall score: a point per trust of `trusts` for a viewer who sees them by
+    name (`per_trust`), else a point per ICS of `icss`, each an aggregate the viewer may read (over at least 5
+    returns, or an ICS it reviews). Every read is scoped by shown_to; `per_trust` only picks the chart."""
+    section = Section(
+        "Money and people",
+        "Digital spend as a share of budget against the 5 % benchmark, and digital, data and technology (DDaT) "
+        "vacancy rates: the barriers NHS England's reviews name, beside the pillar scores.",
+    )
+    where = Q()
+    for area_type, code, _ in areas:
+        where |= Q(area_type=area_type, area_code=code)
+    figures = AreaStat.objects.in_cycle(year).filter(where, metric_type="indicator")
+    columns = ["area_type", "area_code", "metric_code", "n", "mean", "median", "share_met"]
+    shown = read_frame(figures.shown_to(viewer), columns)
+    every = set(figures.values_list("area_type", "area_code", "metric_code"))
+    lines = []
+    for area_type, code, name in areas:
+        own = shown[(shown["area_type"] == area_type) & (shown["area_code"] == code)]
+        hidden = {metric for kind, area, metric in every if (kind, area) == (area_type, code)} - set(own["metric_code"])
+        lines += money.figure_sentences(own, hidden, name)
+
+    if per_trust:
+        scores = read_frame(
+            PillarScore.objects.in_cycle(year).providers().filter(trusts, pillar_code="overall").shown_to(viewer),
+            ["org_code", "org_name", "score"],
+        )
+        spend = read_frame(
+            IndicatorScore.objects.in_cycle(year)
+            .providers()
+            .filter(trusts, indicator_code=money.SPEND, number__isnull=False)
+            .shown_to(viewer),
+            ["org_code", "number"],
+        )
+        # A trust's figure is the mean of its care settings' returns, as everywhere else.
+        points = (
+            scores.groupby(["org_code", "org_name"], as_index=False)["score"]
+            .mean()
+            .merge(spend.groupby("org_code", as_index=False)["number"].mean(), on="org_code")
+        )
+        frame = pd.DataFrame(
+            {"label": points["org_name"], "x": points["number"], "y": points["score"], "code": points["org_code"]}
+        )
+        who, label_title = "trusts", "Trust"
+    else:
+        stats = read_frame(
+            AreaStat.objects.in_cycle(year)
+            .filter(icss, area_type="ics", metric_code__in=["overall", money.SPEND])
+            .shown_to(viewer),
+            ["area_code", "area_name", "metric_code", "n", "mean", "median"],
+        )
+        overall = stats[stats["metric_code"] == "overall"]
+        spend = stats[stats["metric_code"] == money.SPEND]
+        points = overall.merge(spend, on=["area_code", "area_name"], suffixes=("_score", "_spend"))
+        frame = pd.DataFrame(
+            {
+                "label": points["area_name"].map(_short),
+                "x": points["median_spend"],
+                "y": points["mean_score"],
+                "n": points["n_spend"],
+                "code": points["area_code"],
+            }
+        )
+        who, label_title = "ICSs", "ICS"
+    section.intro = f"{money.link_sentence(frame.rename(columns={'x': 'spend', 'y': 'score'}), who)} {section.intro}"
+    section.charts.append(
+        charts.scatter(
+            "spend-and-scores",
+            frame,
+            x_title=SPEND_TITLE if per_trust else f"Median {SPEND_TITLE[0].lower()}{SPEND_TITLE[1:]}",
+            y_title=OVERALL_TITLE if per_trust else f"Mean {OVERALL_TITLE[0].lower()}{OVERALL_TITLE[1:]}",
+            title="Digital spend beside the overall score, " + ("trust by trust" if per_trust else "ICS by ICS"),
+            description="Each point is a trust (the mean of its care settings' returns); the dashed line is the 5 % "
+            "benchmark."
+            if per_trust
+            else "Each point is an ICS: its median digital spend and mean overall score, left out when over fewer than "
+            f"{MIN_GROUP} returns (unless you review it); the dashed line is the 5 % benchmark.",
+            label_title=label_title,
+            x_reference=money.SPEND_BENCHMARK,
+        )
+    )
+    section.notes = lines
+    if not per_trust:
+        section.notes.append("Spend is shown trust by trust only to those who may see each trust's data.")
+    return section
+
+
 # --- ICS ---------------------------------------------------------------------------------------------------------
 
 
@@ -534,6 +628,16 @@ def _ics(ics, year, cycles, viewer) -> Dashboard:
     dashboard.sections.append(overview)
 
     dashboard.sections.extend(_gap_panels(ics, year, stats, viewer, named))
+    dashboard.sections.append(
+        _money_section(
+            year,
+            viewer,
+            [("ics", ics.code, name), ("england", "E", "England")],
+            trusts=Q(ics_code=ics.code),
+            icss=Q(),
+            per_trust=named,
+        )
+    )
 
     progress = read_frame(
         ProgressStat.objects.filter(cycle_year=year, area_type="ics", area_code=ics.code).shown_to(viewer),
@@ -1024,6 +1128,16 @@ def _area(region, year, cycles, viewer) -> Dashboard:
     dashboard.sections.append(deciles)
 
     dashboard.sections.append(_area_cyber_and_legacy(region, year, viewer, named, place, area_filter))
+    dashboard.sections.append(
+        _money_section(
+            year,
+            viewer,
+            [("region", region.code, place)] if region else [("england", "E", place)],
+            trusts=area_filter,
+            icss=Q(area_code__in=ICS.objects.filter(region=region).values("code")) if region else Q(),
+            per_trust=named,
+        )
+    )
 
     dashboard.sections.append(_movement_section(year, cycles, area_filter, viewer, named, f"{place}: ", biggest=10))
 

@@ -38,3 +38,13 @@ def target_code(theme: str, description: str) -> str:
     """A gap metric's code: a theme can have several targets in different units, so each target is its own metric."""
     slug = "-".join("".join(ch if ch.isalnum() else " " for ch in description.lower()).split())[:40]
     return f"{theme}:{slug}"
+
+
+# The indicators summarised per area like pillar scores (AreaStat metric_type "indicator"): the money and people
+# behind digital maturity that NHS England's reviews name as barriers. Each is (code, name, position, benchmark);
+# share_met holds the share of returns at or above the benchmark (digital spend: 5 % of budget), empty without one.
+SPEND_BENCHMARK = 5.0
+AREA_INDICATORS = (
+    ("digital_spend_pct", "Digital spend (% of budget)", 1, SPEND_BENCHMARK),
+    ("ddat_vacancy_pct", "DDaT vacancy rate (%)", 2, None),
+)

@@ -400,6 +400,7 @@ TARGET_COLUMNS = [
 ]
 ALLOWED_COLUMNS = [("target_id", "INTEGER"), ("num", "FLOAT"), ("txt", "TEXT")]
 METRIC_COLUMNS = [("theme", "TEXT"), ("description", "TEXT"), ("code", "TEXT"), ("position", "INTEGER")]
+AREA_INDICATOR_COLUMNS = [("code", "TEXT"), ("name", "TEXT"), ("position", "INTEGER"), ("benchmark", "FLOAT")]
 
 
 def gap_scores(where: Filter, targets: Targets) -> tuple[str, list]:
@@ -583,19 +584,21 @@ STATS_METHODS = {"windows": _stats_by_windows, "percentile_cont": _stats_by_perc
 
 
 def area_stats(rows: Filter, areas: Filter, area_types, metrics: set[tuple], method=None) -> tuple[str, list]:
-    """The spread of each metric over each area's provider assessments, from the pillar and gap rows already
-    written: n, mean, quartiles, deciles, and for gaps the share meeting the target and the median measured.
+    """The spread of each metric over each area's provider assessments, from the pillar, gap and indicator rows
+    already written: n, mean, quartiles, deciles, and for gaps the share meeting the target and the median measured;
+    for the indicators of rules.AREA_INDICATORS (metric_type 'indicator') the share at or above their benchmark.
 
     rows selects the summary rows read (s: a pillar or gap score), areas the areas written (area_type and the
     row's columns); metrics the gap metrics as gap_target_rows gives them; method how the quantiles are computed
     (STATS_METHODS; the dialect's by default)."""
     metrics_cte, metric_params = _rows_cte("metrics", METRIC_COLUMNS, sorted(metrics))
+    indicators_cte, indicator_params = _rows_cte("area_indicators", AREA_INDICATOR_COLUMNS, rules.AREA_INDICATORS)
     types_cte, type_params = _area_types_cte(area_types)
     dialect_ = dialect()
     stats_cte, stats_params = STATS_METHODS[method or dialect_["area_quantiles"]](areas)
     deciles = dialect_["json_array"].format(", ".join(dialect_["round6"].format(f"d{k}") for k in DECILE_TWENTIETHS))
     sql = f"""INSERT INTO {{area_stat}} ({GROUP}, n, mean, median, q1, q3, deciles, share_met, measured_median)
-    WITH {metrics_cte}, {types_cte}, src AS (
+    WITH {metrics_cte}, {indicators_cte}, {types_cte}, src AS (
         SELECT 'pillar' AS metric_type, s.cycle_year AS cycle_year, s.source AS source, s.region_code AS region_code,
                s.region_name AS region_name, s.ics_code AS ics_code, s.ics_name AS ics_name,
                s.org_code AS org_code, s.org_name AS org_name, s.trust_type AS trust_type,
@@ -610,13 +613,29 @@ def area_stats(rows: Filter, areas: Filter, area_types, metrics: set[tuple], met
                CASE WHEN s.met IS NULL THEN NULL WHEN s.met THEN 1.0 ELSE 0.0 END, s.measured
         FROM {{gap_score}} s JOIN metrics mt ON mt.theme = s.theme AND mt.description = s.target_description
         WHERE s.org_type = 'trust' AND s.gap IS NOT NULL AND {rows.sql}
+        UNION ALL
+        SELECT 'indicator', s.cycle_year, s.source, s.region_code, s.region_name, s.ics_code, s.ics_name, s.org_code,
+               s.org_name, s.trust_type, s.care_setting, ai.code, ai.name, ai.position, s.number,
+               CASE WHEN ai.benchmark IS NULL THEN NULL WHEN s.number >= ai.benchmark THEN 1.0 ELSE 0.0 END,
+               CAST(NULL AS FLOAT)
+        FROM {{indicator_score}} s JOIN area_indicators ai ON ai.code = s.indicator_code
+        WHERE s.org_type = 'trust' AND s.number IS NOT NULL AND {rows.sql}
     ), in_areas AS (
         {_in_areas("1 = 1", areas)}
     ), {stats_cte}
     SELECT {GROUP}, n, mean, d{QUARTILE_TWENTIETHS["median"]}, d{QUARTILE_TWENTIETHS["q1"]},
            d{QUARTILE_TWENTIETHS["q3"]}, {deciles}, share_met, measured_median
     FROM stats"""
-    params = [*metric_params, *type_params, *rows.params, *rows.params, *areas.params, *stats_params]
+    params = [
+        *metric_params,
+        *indicator_params,
+        *type_params,
+        *rows.params,
+        *rows.params,
+        *rows.params,
+        *areas.params,
+        *stats_params,
+    ]
     return sql.format(**tables()), params
 
 

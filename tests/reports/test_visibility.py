@@ -4,7 +4,9 @@ dashboard page and its CSV, every export dataset and every API dataset, for each
 The world: Greater Manchester (QOP) has exactly 4 submitted returns, too few for any aggregate of its own; Cheshire
 and Merseyside (QYG), in the same region, has 6. Each QOP return carries fingerprints no other row has: a trust name
 and code, a share of unsupported devices and an EPR supplier. A viewer not named for a QOP trust must meet none of
-its fingerprints, and no row labelled with QOP as an area (every such aggregate is over fewer than 5)."""
+its fingerprints, and no row labelled with QOP as an area (every such aggregate is over fewer than 5). The
+fingerprints include each return's digital spend and DDaT vacancy rate, so the money-and-people section, its chart's
+CSV and the indicators export are walked like everything else."""
 
 import csv
 import io
@@ -26,13 +28,17 @@ from tests.factories import (
     reviewer_of,
 )
 
-QOP_TRUSTS = {f"RS{n}": (f"Secret Trust {n}", 10 + n * 7.125, f"Supplier {n}") for n in range(1, 5)}
-QYG_TRUSTS = {f"RT{n}": (f"Open Trust {n}", 3.5, "Epic") for n in range(1, 7)}
+# code: (name, unsupported devices %, EPR supplier, digital spend %, DDaT vacancy %)
+QOP_TRUSTS = {
+    f"RS{n}": (f"Secret Trust {n}", 10 + n * 7.125, f"Supplier {n}", 40 + n * 1.1875, 60 + n * 2.0625)
+    for n in range(1, 5)
+}
+QYG_TRUSTS = {f"RT{n}": (f"Open Trust {n}", 3.5, "Epic", 2.0 + n, 9.5) for n in range(1, 7)}
 QOP_NAME = "NHS Greater Manchester Integrated Care Board"
 LEVELS = {"WL01": 3, "SF01": 2, "SF02": 4}
 
 
-def entered_return(cycle, trust, devices, supplier, shift):
+def entered_return(cycle, trust, devices, supplier, spend, vacancies, shift):
     assessment = AssessmentFactory(cycle=cycle, trust=trust, status=Status.SUBMITTED)
     DomainAnswer.objects.bulk_create(
         DomainAnswer(assessment=assessment, domain=domain, level=min(5, LEVELS[domain.code] + shift))
@@ -40,6 +46,8 @@ def entered_return(cycle, trust, devices, supplier, shift):
     )
     IndicatorValue.objects.create(assessment=assessment, indicator_code="unsupported_devices_pct", number=devices)
     IndicatorValue.objects.create(assessment=assessment, indicator_code="epr_supplier", text=supplier)
+    IndicatorValue.objects.create(assessment=assessment, indicator_code="digital_spend_pct", number=spend)
+    IndicatorValue.objects.create(assessment=assessment, indicator_code="ddat_vacancy_pct", number=vacancies)
 
 
 @pytest.fixture
@@ -62,9 +70,9 @@ def world(transactional_db):
     )
     trusts = {}
     for number, (ics, table) in enumerate([(qop, QOP_TRUSTS), (qyg, QYG_TRUSTS)]):
-        for code, (name, devices, supplier) in table.items():
+        for code, (name, *indicators) in table.items():
             trusts[code] = TrustFactory(code=code, name=name, ics=ics)
-            entered_return(cycle, trusts[code], devices, supplier, shift=number)
+            entered_return(cycle, trusts[code], *indicators, shift=number)
     tables.rebuild()
     return {
         "lead of a Greater Manchester trust": (lead_of(trusts["RS1"]), {"RS1"}),
@@ -76,10 +84,16 @@ def world(transactional_db):
 
 def fingerprints_hidden_from(own_codes: set[str]) -> list[str]:
     hidden = []
-    for code, (name, devices, supplier) in QOP_TRUSTS.items():
+    for code, (name, devices, supplier, spend, vacancies) in QOP_TRUSTS.items():
         if code not in own_codes:
-            hidden += [code, name, f"{devices:g}", f"{round(devices, 2):g}", f"{round(devices, 1):g}", supplier]
+            hidden += [code, name, supplier]
+            hidden += [f"{number:g}" for value in (devices, spend, vacancies) for number in _shown_as(value)]
     return hidden
+
+
+def _shown_as(value: float) -> list[float]:
+    """A number as a cell may show it: in full, or to 2 or 1 decimal places."""
+    return [value, round(value, 2), round(value, 1)]
 
 
 def assert_nothing_hidden_in(cells: list[str], hidden: list[str], where: str, *, rows_of_one_return=False):
@@ -120,6 +134,7 @@ def test_no_entered_return_reaches_a_viewer_not_named_for_it(client, world, view
         client.force_login(user)
     hidden = fingerprints_hidden_from(own_codes)
     pages_read = charts_read = 0
+    walked = set()
 
     for url in DASHBOARDS:
         response = client.get(url)
@@ -133,6 +148,7 @@ def test_no_entered_return_reaches_a_viewer_not_named_for_it(client, world, view
         for chart in chart_ids:
             rows = csv_rows(client.get(f"{url}?cycle=2026&chart={chart}&format=csv"))
             charts_read += 1
+            walked.add(chart)
             header, body = rows[0], rows[1:]
             assert_nothing_hidden_in([cell for row in body for cell in row], hidden, f"{url} chart {chart}")
             if "Assessments" in header:
@@ -159,6 +175,7 @@ def test_no_entered_return_reaches_a_viewer_not_named_for_it(client, world, view
 
     if user is not None:
         assert pages_read >= 3 and charts_read >= 10
+        assert "spend-and-scores" in walked
 
 
 def test_the_viewers_own_and_named_data_is_still_shown(client, world):
@@ -171,6 +188,9 @@ def test_the_viewers_own_and_named_data_is_still_shown(client, world):
     analyst = get_user_model().objects.create_superuser("analyst-admin", password="x")
     client.force_login(analyst)
     heatmap = csv_rows(client.get("/ics/QOP/?cycle=2026&chart=heatmap&format=csv"))
-    assert {row[0].split(" – ")[0] for row in heatmap[1:]} == {name for name, _, _ in QOP_TRUSTS.values()}
+    assert {row[0].split(" – ")[0] for row in heatmap[1:]} == {name for name, *_ in QOP_TRUSTS.values()}
     distribution = csv_rows(client.get("/ics/QOP/?cycle=2026&chart=distribution&format=csv"))
     assert any("Greater Manchester" in cell for row in distribution[1:] for cell in row)
+    spend = csv_rows(client.get("/ics/QOP/?cycle=2026&chart=spend-and-scores&format=csv"))
+    assert {row[0] for row in spend[1:]} == {name for name, *_ in QOP_TRUSTS.values()}
+    assert "41.19" in {row[1] for row in spend[1:]}
