@@ -39,7 +39,7 @@ def board_pack(dashboard: Dashboard) -> BoardPack:
     sections, appendix = [], []
     for section in dashboard.sections:
         drawn = [chart for chart in section.charts if not chart.is_empty]
-        lead = drawn[0] if drawn else None
+        lead = drawn[0] if drawn and section.lead_chart_in_pack else None
         is_gap = section.anchor in gap_anchors
         pack = PackSection(section, lead, lead_table=is_gap, starts_page=is_gap or not sections)
         for chart in drawn:

@@ -47,6 +47,9 @@ class Section:
     intro: str = ""
     charts: list = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # False: the board pack gives the section as its answer and figures in words, every chart's table in the
+    # appendix, so a board paper keeps to its pages.
+    lead_chart_in_pack: bool = True
 
     @property
     def anchor(self) -> str:
@@ -450,6 +453,7 @@ def _money_section(year, viewer, areas: list[tuple[str, str, str]], trusts: Q, i
         "Money and people",
         "Digital spend as a share of budget against the 5 % benchmark, and digital, data and technology (DDaT) "
         "vacancy rates: the barriers NHS England's reviews name, beside the pillar scores.",
+        lead_chart_in_pack=False,
     )
     where = Q()
     for area_type, code, _ in areas:
