@@ -257,7 +257,7 @@ def test_digital_spend_outside_0_to_20_percent_fires(rules, spend, fires):
 # --- Through the database ----------------------------------------------------------------------------------------
 
 
-def test_the_gatherer_reads_levels_last_years_levels_and_published_figures(rules):
+def test_the_gatherer_reads_levels_last_years_levels_and_published_figures(rules, django_assert_max_num_queries):
     trust_framework = Framework.objects.get(code="wgll-trust")
     ics_framework = Framework.objects.get(code="wgll-ics")
     cycles = {
@@ -289,7 +289,10 @@ def test_the_gatherer_reads_levels_last_years_levels_and_published_figures(rules
     data = checks.return_data(assessment, viewer)
     assert data.previous_year == 2025
     assert data.published == {"dspt_status": Figure("Approaching Standards", DSPT)}
-    assert [(found.rule, found.domain or found.indicator) for found in checks.findings_for(assessment, viewer)] == [
+    # A few queries, whatever the number of domains, answers and rules.
+    with django_assert_max_num_queries(15):
+        found = checks.findings_for(Assessment.objects.get(pk=assessment.pk), viewer)
+    assert [(finding.rule, finding.domain or finding.indicator) for finding in found] == [
         ("cyber_level_with_weak_dspt", "WL06"),
         ("level_moved_two_or_more", "WL06"),
         ("digital_spend_outside_range", "digital_spend_pct"),
