@@ -52,6 +52,7 @@ setup: install static
 data:
 	$(MANAGE) load_organisations
 	$(MANAGE) load_frameworks
+	$(MANAGE) load_checks
 	$(MANAGE) import_published
 	$(MANAGE) create_demo_accounts
 	$(MANAGE) load_demo_data

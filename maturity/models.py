@@ -149,6 +149,52 @@ class Indicator(models.Model):
         return self.name
 
 
+class CheckKind(models.TextChoices):
+    """The kinds of cross-check the engine (maturity.checks) knows; a rules file combines them with parameters."""
+
+    LEVEL_WHILE_INDICATOR_IN = "level_while_indicator_in", "Theme domain at a level while an indicator is one of"
+    LEVEL_WHILE_INDICATOR_ABOVE = "level_while_indicator_above", "Theme domain at a level while an indicator is above"
+    LEVEL_MOVED = "level_moved", "A comparable domain moved by some levels since the last cycle"
+    INDICATOR_OUTSIDE = "indicator_outside", "An entered indicator outside a range"
+
+
+class CheckSet(models.Model):
+    """A version of the cross-checks as loaded from one file in fixtures/checks/. Never edited once loaded: a
+    change is a new file with a new version."""
+
+    code = models.SlugField(max_length=40, help_text="e.g. wgll-checks")
+    version = models.CharField(max_length=20, help_text="e.g. 2026.1")
+    name = models.CharField(max_length=120)
+    source_file = models.CharField(max_length=200)
+    checksum = models.CharField(max_length=64, help_text="SHA-256 of the file: the same version must not change")
+    loaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code", "version"]
+        constraints = [models.UniqueConstraint(fields=["code", "version"], name="one_check_set_version")]
+
+    def __str__(self):
+        return f"{self.name} {self.version}"
+
+
+class CheckRule(models.Model):
+    """One cross-check of a set: its kind, the kind's parameters and the message it shows when it fires."""
+
+    check_set = models.ForeignKey(CheckSet, on_delete=models.CASCADE, related_name="rules")
+    code = models.SlugField(max_length=60)
+    kind = models.CharField(max_length=40, choices=CheckKind.choices)
+    parameters = models.JSONField(help_text="The kind's parameters, e.g. theme, min_level, indicator, values")
+    message = models.TextField(help_text="A template with named placeholders such as {domain} and {level}")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["check_set", "position"]
+        constraints = [models.UniqueConstraint(fields=["check_set", "code"], name="one_rule_code_per_check_set")]
+
+    def __str__(self):
+        return self.code
+
+
 class CycleState(models.TextChoices):
     UPCOMING = "upcoming", "Upcoming"
     OPEN = "open", "Open"

@@ -188,6 +188,33 @@ def indicator_rows(assessment: Assessment) -> list[IndicatorRow]:
     return [IndicatorRow(indicator, values.get(indicator.code)) for indicator in assessment.indicators()]
 
 
+@dataclass(frozen=True)
+class CheckWarning:
+    """A cross-check that fired (maturity.checks.Finding), with the link to change the answer it concerns."""
+
+    message: str
+    url: str
+    answer: str  # the answer's name, for the link's hidden text
+
+
+def warnings_for(
+    findings: list, pillars: list[PillarProgress], indicators: list[IndicatorRow], indicators_url: str
+) -> list[CheckWarning]:
+    """Each finding linked to the field of its domain on the pillar's page, or of its indicator."""
+    domains = {row.domain.code: (progress.url, row) for progress in pillars for row in progress.rows}
+    fields = {row.indicator.code: row for row in indicators}
+    warnings = []
+    for finding in findings:
+        if finding.domain in domains:
+            url, row = domains[finding.domain]
+            name = f"{row.domain.code} {row.domain.name}"
+            warnings.append(CheckWarning(finding.message, f"{url}#{row.field_id}", name))
+        elif finding.indicator in fields:
+            row = fields[finding.indicator]
+            warnings.append(CheckWarning(finding.message, f"{indicators_url}#{row.field_id}", row.indicator.name))
+    return warnings
+
+
 @dataclass
 class MissingGroup:
     """What is still to answer on one page of the assessment: its heading and link, and (name, link to the field)

@@ -103,6 +103,7 @@ class DomainEvidence:
     # The reviewer's comment on the domain as typed, kept on the page when a decision is refused, and its error.
     comment: str = ""
     comment_error: str = ""
+    queries: list[str] = field(default_factory=list)  # the messages of the cross-checks that fired on it
 
 
 @dataclass
@@ -125,6 +126,7 @@ class IndicatorEvidence:
     unit: str
     entered: str
     published: list[PublishedFigure] = field(default_factory=list)
+    queries: list[str] = field(default_factory=list)
 
 
 UNITS = {IndicatorType.PERCENT: "%"}
@@ -364,6 +366,15 @@ def evidence_for(
         pillars=pillar_evidence(pillars, last_year=last_year, published_scores=published_scores, comparisons=groups),
         indicators=indicator_evidence(indicators, published_figures(assessment)),
     )
+
+
+def attach_queries(evidence: Evidence, findings: list) -> None:
+    """Set each cross-check that fired (maturity.checks.Finding) beside the domain or indicator it concerns."""
+    for pillar in evidence.pillars:
+        for domain in pillar.domains:
+            domain.queries = [found.message for found in findings if found.domain == domain.row.domain.code]
+    for indicator in evidence.indicators:
+        indicator.queries = [found.message for found in findings if found.indicator == indicator.row.indicator.code]
 
 
 def _no_last_year(earlier: Cycle | None) -> str:

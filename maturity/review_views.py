@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 
-from maturity import access, actions, queues
+from maturity import access, actions, checks, queues
 from maturity import review as evidence
 from maturity.forms import ReviewForm, checked
 from maturity.models import Cycle
@@ -106,7 +106,9 @@ def review(request, code, year, setting=None):
         else:
             messages.success(request, done)
             return redirect(assessment_url(assessment))
-    found = evidence.evidence_for(assessment, permissions.viewer_of(request.user), pillars, indicator_rows(assessment))
+    viewer = permissions.viewer_of(request.user)
+    found = evidence.evidence_for(assessment, viewer, pillars, indicator_rows(assessment))
+    evidence.attach_queries(found, checks.findings_for(assessment, viewer))
     for pillar in found.pillars:
         for domain in pillar.domains:
             code = domain.row.domain.code

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from maturity import access, actions
+from maturity import access, actions, checks
 from maturity.answers import DATE_PARTS, date_parts_in_error
 from maturity.forms import IndicatorsForm, PillarForm, ReopenForm, SubmitForm, checked
 from maturity.models import Assessment, Cycle, CycleState, IndicatorType, Status
@@ -20,6 +20,7 @@ from maturity.pages import (
     indicator_rows,
     missing_by_page,
     pillars_of,
+    warnings_for,
 )
 from trusts import permissions
 from trusts.models import ICS, CareSetting, Trust
@@ -292,12 +293,16 @@ def check_answers(request, code, year, setting=None):
     """Every answer on one page before the declaration, each with a link to change it (NHS.UK check answers)."""
     target, assessment = _existing(request, code, year, setting)
     missing = actions.missing_answers(assessment) if assessment.is_editable_status else []
+    pillars, indicators = pillars_of(assessment), indicator_rows(assessment)
+    # The cross-checks warn; they never block the submission.
+    found = checks.findings_for(assessment, permissions.viewer_of(request.user))
     context = _context(
         request,
         target,
-        pillars=pillars_of(assessment),
-        indicators=indicator_rows(assessment),
+        pillars=pillars,
+        indicators=indicators,
         missing=missing_by_page(assessment, missing),
+        warnings=warnings_for(found, pillars, indicators, assessment_url(assessment, "indicators")),
     )
     return render(request, "maturity/check_answers.html", context)
 

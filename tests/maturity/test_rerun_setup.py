@@ -15,6 +15,7 @@ from maturity.models import Assessment, AuditEvent, DomainAnswer, IndicatorValue
 DATA_STEPS = [
     "load_organisations",
     "load_frameworks",
+    "load_checks",
     "import_published",
     "create_demo_accounts",
     "load_demo_data",

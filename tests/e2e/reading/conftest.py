@@ -16,6 +16,7 @@ def published_world(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         call_command("load_organisations", verbosity=0)
         call_command("load_frameworks", verbosity=0)
+        call_command("load_checks", verbosity=0)
         call_command("import_published", stdout=io.StringIO())
         with override_settings(DEBUG=True):
             call_command("create_demo_accounts", verbosity=0)
