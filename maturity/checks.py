@@ -47,7 +47,7 @@ from maturity import review
 from maturity.frameworks import FILE_SUFFIX, Problems, parse, present
 from maturity.models import Assessment, CheckKind, CheckRule, CheckSet, Indicator, IndicatorValue
 from maturity.pages import PUBLISHED_INDICATOR_LABELS, long_date
-from maturity.schema_problems import load_validator, schema_problems
+from maturity.schema_problems import FileProblems, load_validator, schema_problems
 from trusts.permissions import Viewer
 
 KINDS = {
@@ -71,12 +71,8 @@ KINDS = {
 ENTERED = "entered in this return"
 
 
-class ChecksError(Exception):
+class ChecksError(FileProblems):
     """A rules file that cannot be loaded, with every problem found in it."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = list(problems)
-        super().__init__("\n".join(self.problems))
 
 
 # --- Pure evaluation -------------------------------------------------------------------------------------------

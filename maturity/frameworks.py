@@ -65,7 +65,7 @@ import yaml
 from django.db import transaction
 
 from maturity.models import REQUIRED_THEMES, Domain, Framework, FrameworkKind, Indicator, Pillar
-from maturity.schema_problems import load_validator, schema_problems
+from maturity.schema_problems import FileProblems, load_validator, schema_problems
 from trusts.models import CareSetting
 
 FILE_SUFFIX = ".yaml"
@@ -74,12 +74,8 @@ CARE_SETTING_SLUGS = [slug for slug, _name, _position in CareSetting.ALL]
 MIN_DOMAINS_PER_REQUIRED_THEME = 2
 
 
-class FrameworkError(Exception):
+class FrameworkError(FileProblems):
     """A framework file that cannot be loaded, with every problem found in it."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = list(problems)
-        super().__init__("\n".join(self.problems))
 
 
 @dataclass(frozen=True)

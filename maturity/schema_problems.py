@@ -15,6 +15,15 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator, ValidationError
 
+
+class FileProblems(Exception):
+    """A data file that cannot be loaded, with every problem found in it."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
 TYPE_NAMES = {
     "array": "a list",
     "boolean": "true or false",
