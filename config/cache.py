@@ -5,7 +5,7 @@ import functools
 import logging
 
 import redis
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
 logger = logging.getLogger(__name__)
 
@@ -35,9 +35,30 @@ def _nothing(*args, **kwargs):
     return None
 
 
+class ReusingRedisCacheClient(RedisCacheClient):
+    """Keeps one redis.Redis per connection pool. Django's client builds a new one for every operation, and building
+    one sets up some 170 response callbacks: a warm dashboard (six cache reads) spent 2 ms of its 20 ms on that.
+    A redis.Redis is safe to share: each command takes a connection from the pool."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
 class FailSoftRedisCache(RedisCache):
     """A read misses, a write is not kept, a counter counts from nothing (so the log-in throttle does not hold while
     Redis is down: better than refusing every log-in). Every skipped operation is logged."""
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = ReusingRedisCacheClient
 
     get = _fail_soft(_default)(RedisCache.get)
     add = _fail_soft(lambda *args, **kwargs: False)(RedisCache.add)
