@@ -158,6 +158,14 @@ ACCOUNTS = [
         POST=signed_in(OK, lead=DENIED),
         reveals=reveals("new-lead@r0d.example", "an invitation to another ICS's trust", "analyst", "admin"),
     ),
+    # An invitation to lead R0D (Dorset): only who may give that role withdraws it; others are not told it exists.
+    Case(
+        "withdraw_invitation",
+        "an invitation to another ICS's trust",
+        {"pk": "@admin.trusts_invitation"},
+        GET=signed_in(NOT_ALLOWED),
+        POST=signed_in(OK, lead=DENIED, reviewer=MISSING),
+    ),
 ]
 
 # --- Organisation pages, their chart CSVs and the board pack -----------------------------------------------------

@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.views import PasswordResetConfirmView
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -59,6 +59,23 @@ def invitations(request):
         "trusts/invitations.html",
         {"form": form, "invitations": shown, "valid_days": settings.INVITATION_VALID_DAYS},
     )
+
+
+@login_required
+@require_http_methods(["POST"])
+def withdraw_invitation(request, pk):
+    """The Withdraw button beside a waiting invitation: its link stops working. Refusals come back as a message on
+    the invitations page, which shows the invitation's state."""
+    if not actions.may_invite(request.user):
+        raise PermissionDenied("Only NHS England analysts and ICS reviewers invite people.")
+    invitation = get_object_or_404(Invitation.objects.managed_by(request.user), pk=pk)
+    try:
+        actions.withdraw_invitation(by=request.user, invitation=invitation)
+    except actions.Invalid as invalid:
+        messages.error(request, invalid.errors["invitation"])
+    else:
+        messages.success(request, f"The invitation to {invitation.email} was withdrawn: its link no longer works.")
+    return redirect("invitations")
 
 
 @never_cache

@@ -272,6 +272,21 @@ def deactivate_user(*, by, user):
 
 
 @transaction.atomic
+def reactivate_user(*, by, user):
+    """Open a deactivated account again. Its roles stay ended (deactivation ended them): whoever reactivates gives
+    the roles it needs now, each recorded on its own."""
+    if not may_deactivate(by):
+        raise PermissionDenied("Only administrators and analysts reactivate accounts.")
+    user = get_user_model().objects.select_for_update().get(pk=user.pk)
+    if user.is_active:
+        return user
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    _record(by, RoleAction.REACTIVATE, subject=user, note="roles stay ended until granted again")
+    return user
+
+
+@transaction.atomic
 def invite(*, by, email: str, role: str, organisation=None, site_url: str) -> Invitation:
     """Offer a role to an e-mail address. The e-mail, with a link to accept, is sent after the transaction commits
     (best effort: a broker that is down is logged). `site_url` is the address the link starts with."""
@@ -311,6 +326,29 @@ def invite(*, by, email: str, role: str, organisation=None, site_url: str) -> In
     return invitation
 
 
+@transaction.atomic
+def withdraw_invitation(*, by, invitation: Invitation) -> Invitation:
+    """Take back an invitation not yet accepted (sent to the wrong address, or no longer needed): its link stops
+    working at once. Whoever may give its role may withdraw it."""
+    invitation = Invitation.objects.select_for_update(of=("self",)).select_related("trust", "ics").get(pk=invitation.pk)
+    _require_may_grant(by, invitation.role, invitation.organisation)
+    if not invitation.is_pending:
+        state = "accepted" if invitation.accepted_at else "withdrawn" if invitation.withdrawn_at else "expired"
+        raise Invalid({"invitation": f"The invitation to {invitation.email} was already {state}: nothing to withdraw"})
+    invitation.withdrawn_at, invitation.withdrawn_by = timezone.now(), by
+    invitation.save(update_fields=["withdrawn_at", "withdrawn_by"])
+    _record(
+        by,
+        RoleAction.WITHDRAW,
+        subject=account_for(invitation.email),
+        email=invitation.email,
+        role=invitation.role,
+        organisation=invitation.organisation,
+        invitation=invitation,
+    )
+    return invitation
+
+
 def _acceptable(invitation: Invitation | None) -> Invitation:
     if invitation is None:
         raise InvitationRefused("This invitation link is not valid. Check that you copied the whole link.", status=404)
@@ -318,6 +356,11 @@ def _acceptable(invitation: Invitation | None) -> Invitation:
         raise InvitationRefused(
             "This invitation has already been used: each invitation link works once. Log in with the account "
             "you set up, or ask for a new invitation."
+        )
+    if invitation.withdrawn_at is not None:
+        raise InvitationRefused(
+            "This invitation was withdrawn by the person who sent it. Ask them, or an NHS England analyst, if you "
+            "still need access."
         )
     if invitation.is_expired:
         raise InvitationRefused(

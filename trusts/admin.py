@@ -143,16 +143,18 @@ admin.site.unregister(User)
 @admin.register(User)
 class AccountAdmin(UserAdmin):
     """Django's user admin with the user's memberships inline; deactivating (the "active" box, or the list's
-    action) goes through actions.deactivate_user, which also deletes the API token and ends the memberships."""
+    action) goes through actions.deactivate_user, which also deletes the API token and ends the memberships, and
+    ticking "active" again through actions.reactivate_user, which records who did."""
 
     inlines = [MembershipInline]
     list_display = ["username", "email", "first_name", "last_name", "is_active", "is_staff", "last_login"]
     actions = ["deactivate"]
 
     def save_model(self, request, obj, form, change):
-        deactivating = change and "is_active" in form.changed_data and not obj.is_active
-        if deactivating:
-            obj.is_active = True  # until the action below: it deactivates, and records who did
+        toggled = change and "is_active" in form.changed_data
+        deactivating, reactivating = toggled and not obj.is_active, toggled and obj.is_active
+        if toggled:
+            obj.is_active = not obj.is_active  # until the action below: it makes the change, and records who did
         super().save_model(request, obj, form, change)
         if deactivating:
             try:
@@ -161,6 +163,14 @@ class AccountAdmin(UserAdmin):
                 self.message_user(request, str(refusal), messages.ERROR)
             else:
                 obj.is_active = False
+        if reactivating:
+            try:
+                actions.reactivate_user(by=request.user, user=obj)
+            except PermissionDenied as refusal:
+                self.message_user(request, str(refusal), messages.ERROR)
+            else:
+                obj.is_active = True
+                self.message_user(request, "Reactivated. Its roles stay ended: grant the ones it needs now.")
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not Membership:

@@ -267,7 +267,7 @@ class Membership(models.Model):
 
 class InvitationQuerySet(models.QuerySet):
     def pending(self):
-        return self.filter(accepted_at__isnull=True, expires_at__gt=timezone.now())
+        return self.filter(accepted_at__isnull=True, withdrawn_at__isnull=True, expires_at__gt=timezone.now())
 
     def managed_by(self, user):
         """The invitations a user may list: all for analysts, those for their ICSs' trusts for ICS reviewers."""
@@ -298,6 +298,10 @@ class Invitation(models.Model):
     email_sent_at = models.DateTimeField(
         null=True, blank=True, help_text="When the e-mail with the link went; empty until then (the sweep retries)"
     )
+    withdrawn_at = models.DateTimeField(null=True, blank=True, help_text="When the inviter took it back, unused")
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     objects = InvitationQuerySet.as_manager()
 
@@ -327,6 +331,11 @@ class Invitation(models.Model):
     def is_expired(self) -> bool:
         return self.expires_at <= timezone.now()
 
+    @property
+    def is_pending(self) -> bool:
+        """Can still be accepted: not used, not withdrawn, not expired (as InvitationQuerySet.pending)."""
+        return self.accepted_at is None and self.withdrawn_at is None and not self.is_expired
+
 
 class RoleAction(models.TextChoices):
     GRANT = "grant", "Granted"
@@ -335,6 +344,8 @@ class RoleAction(models.TextChoices):
     INVITE = "invite", "Invited"
     ACCEPT = "accept", "Accepted"
     DEACTIVATE = "deactivate", "Deactivated"
+    REACTIVATE = "reactivate", "Reactivated"
+    WITHDRAW = "withdraw", "Withdrew an invitation"
 
 
 class RoleEvent(models.Model):

@@ -6,6 +6,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("search/", views.search, name="search"),
     path("account/invitations/", account_views.invitations, name="invitations"),
+    path("account/invitations/<int:pk>/withdraw/", account_views.withdraw_invitation, name="withdraw_invitation"),
     path("account/invitation/<str:token>/", account_views.accept_invitation, name="accept_invitation"),
     path(
         "account/set-password/<uidb64>/<token>/",

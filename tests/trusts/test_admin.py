@@ -193,3 +193,16 @@ def test_a_membership_added_on_its_own_page_is_granted_through_the_action(admin_
     event = RoleEvent.objects.get()
     assert (event.actor, event.action, event.subject) == (world.users["admin"], RoleAction.GRANT, person)
     assert admin_client.get(f"/admin/trusts/membership/{membership.pk}/change/").status_code == 200
+
+
+def test_ticking_active_again_reactivates_through_the_action_and_roles_stay_ended(admin_client, world):
+    lead = world.users["lead"]
+    admin_client.post(f"/admin/auth/user/{lead.pk}/change/", user_form(lead, is_active=""))
+    lead.refresh_from_db()
+    response = admin_client.post(f"/admin/auth/user/{lead.pk}/change/", user_form(lead, is_active="on"), follow=True)
+    assert "Its roles stay ended" in response.content.decode()
+    lead.refresh_from_db()
+    assert lead.is_active
+    assert not Membership.objects.current().filter(user=lead).exists()
+    actions = list(RoleEvent.objects.filter(subject=lead).values_list("actor__username", "action"))
+    assert actions[-1] == ("admin", RoleAction.REACTIVATE)

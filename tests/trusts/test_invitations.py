@@ -339,3 +339,65 @@ def test_the_header_links_the_invitations_page_for_those_who_may_invite(world, c
     client.force_login(world.users[who])
     page = client.get("/account/notifications/").content.decode()
     assert (f'href="{PAGE}"' in page) is linked
+
+
+# --- Withdrawing -------------------------------------------------------------------------------------------------
+
+
+def withdraw(client, by, invitation):
+    client.force_login(by)
+    return client.post(f"{PAGE}{invitation.pk}/withdraw/")
+
+
+def test_the_inviter_withdraws_a_waiting_invitation_and_its_link_stops_working(world, client, invited):
+    invitation = Invitation.objects.get()
+    page = client.get(PAGE).content.decode()
+    assert 'Withdraw<span class="nhsuk-u-visually-hidden"> the invitation to lee@example.nhs.uk</span>' in page
+    response = withdraw(client, world.users["reviewer"], invitation)
+    assert response.status_code == 302
+    assert "was withdrawn" in client.get(PAGE).content.decode()
+    invitation.refresh_from_db()
+    assert (invitation.withdrawn_by, invitation.is_pending) == (world.users["reviewer"], False)
+    event = RoleEvent.objects.get(action=RoleAction.WITHDRAW)
+    assert (event.actor, event.email, event.invitation, event.trust) == (
+        world.users["reviewer"],
+        "lee@example.nhs.uk",
+        invitation,
+        world.trust_a2,
+    )
+    client.logout()
+    for response in (client.get(invited), accept(client, invited)):
+        assert response.status_code == 410
+        assert "This invitation was withdrawn" in response.content.decode()
+    assert not get_user_model().objects.filter(username="lee@example.nhs.uk").exists()
+
+
+def test_a_withdrawn_invitation_is_never_sent_again_by_the_sweep(world, invited):
+    invitation = Invitation.objects.get()
+    actions.withdraw_invitation(by=world.users["analyst"], invitation=invitation)
+    Invitation.objects.update(email_sent_at=None)
+    assert invitations.resend_unsent(timezone.now() + timedelta(days=1)) == 0
+
+
+def test_an_accepted_invitation_cannot_be_withdrawn(world, client, invited):
+    client.logout()
+    accept(client, invited)
+    invitation = Invitation.objects.get()
+    with pytest.raises(actions.Invalid, match="already accepted"):
+        actions.withdraw_invitation(by=world.users["analyst"], invitation=invitation)
+    response = withdraw(client, world.users["reviewer"], invitation)
+    assert response.status_code == 302
+    assert "was already accepted: nothing to withdraw" in client.get(PAGE).content.decode()
+    assert not RoleEvent.objects.filter(action=RoleAction.WITHDRAW).exists()
+
+
+def test_only_who_may_give_the_role_withdraws_it(world, client, send):
+    send(world.users["analyst"], email="sam@example.nhs.uk", role=Role.ICS_REVIEWER, organisation="QVV")
+    invitation = Invitation.objects.get()
+    # The reviewer of another ICS does not see it on their list, and may not withdraw it by its number.
+    assert withdraw(client, world.users["reviewer"], invitation).status_code == 404
+    with pytest.raises(PermissionDenied):
+        actions.withdraw_invitation(by=world.users["reviewer"], invitation=invitation)
+    assert withdraw(client, world.users["lead"], invitation).status_code == 403
+    invitation.refresh_from_db()
+    assert invitation.is_pending

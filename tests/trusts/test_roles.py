@@ -206,3 +206,15 @@ def test_reviewers_may_not_deactivate(world):
 def test_nobody_deactivates_their_own_account(world):
     with pytest.raises(actions.RoleError, match="your own account"):
         actions.deactivate_user(by=world.users["admin"], user=world.users["admin"])
+
+
+def test_reactivating_opens_the_account_once_and_only_for_analysts_and_admins(world):
+    lead = world.users["lead"]
+    actions.deactivate_user(by=world.users["analyst"], user=lead)
+    with pytest.raises(PermissionDenied):
+        actions.reactivate_user(by=world.users["reviewer"], user=lead)
+    actions.reactivate_user(by=world.users["analyst"], user=lead)
+    actions.reactivate_user(by=world.users["analyst"], user=lead)
+    lead.refresh_from_db()
+    assert lead.is_active
+    assert RoleEvent.objects.filter(action=RoleAction.REACTIVATE, subject=lead).count() == 1
