@@ -220,9 +220,13 @@ def findings(data: ReturnData, rules: list[Rule]) -> list[Finding]:
 # --- Reads -----------------------------------------------------------------------------------------------------
 
 
+def check_set_in_force() -> CheckSet | None:
+    """The check set loaded last: a new version replaces the old for every open return."""
+    return CheckSet.objects.order_by("-loaded_at", "-pk").first()
+
+
 def rules_in_force() -> list[Rule]:
-    """The rules of the check set loaded last: a new version replaces the old for every open return."""
-    latest = CheckSet.objects.order_by("-loaded_at", "-pk").first()
+    latest = check_set_in_force()
     if latest is None:
         return []
     return [Rule(rule.code, rule.kind, rule.parameters, rule.message) for rule in latest.rules.all()]
