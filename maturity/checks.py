@@ -1,6 +1,7 @@
 """Cross-checks as data: a versioned rules file (fixtures/checks/<code>-<version>.yaml, loaded by
 `manage.py load_checks`) of checks between a return's answers and what the product knows. A check that fires is a
-warning for the lead before submitting and a query beside the answer for the reviewer; it never blocks.
+warning for the lead before submitting, which never blocks, and a query beside the answer for the reviewer, who may
+send it to the trust with a return (maturity.review_queries): the lead then answers it before submitting again.
 
 File format, whose structure the JSON Schema maturity/schemas/checks.schema.json checks (unknown keys are refused):
 

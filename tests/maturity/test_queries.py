@@ -11,7 +11,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from maturity import actions, checks
-from maturity.actions import Comment, Invalid, QueriesUnanswered, WrongState
+from maturity.actions import Comment, Conflict, Invalid, QueriesUnanswered, WrongState
 from maturity.models import Assessment, AuditEvent, CheckRule, QueryAnswer, ReviewQuery, Status
 from tests.maturity.test_views import URL, as_user, main_of
 from tests.maturity.test_views import world as world  # noqa: F401 (the views' fixture)
@@ -231,6 +231,18 @@ def test_a_resolved_query_or_a_submitted_return_takes_no_answer(submitted):
     assert ReviewQuery.objects.get().explanation == ""
 
 
+def test_an_answer_from_a_page_opened_before_another_change_is_refused(submitted):
+    return_with(submitted, ["legacy-SF01"])
+    query = ReviewQuery.objects.get()
+    stale = current(submitted).version
+    answer(submitted, query, QueryAnswer.CHANGED)
+    with pytest.raises(Conflict):
+        actions.answer_query(
+            by=submitted.users["lead"], query=query, expected_version=stale, answer="explained", explanation="Late"
+        )
+    assert ReviewQuery.objects.get().answer == "changed"
+
+
 @pytest.mark.parametrize("role", ["neighbour lead", "reviewer", "other reviewer", "analyst"])
 def test_only_the_trusts_lead_answers_a_query(submitted, role):
     return_with(submitted, ["legacy-SF01"])
@@ -325,6 +337,19 @@ def test_the_lead_sees_the_query_beside_the_answer_and_answers_it_on_the_page(cl
     response = lead.post(f"{URL}queries/{query.pk}/", data)
     assert response.status_code == 302 and response["Location"] == answer_link
     assert ReviewQuery.objects.get().explanation == "Lab devices, off the network"
+
+
+def test_a_query_on_an_indicator_is_answered_on_the_indicators_page(client, submitted):
+    return_with(submitted, ["devices_range-unsupported_devices_pct"])
+    query = ReviewQuery.objects.get()
+    lead = as_user(client, submitted, "lead")
+    page = main_of(lead.get(URL + "indicators/"))
+    assert f'id="query-{query.pk}"' in page and DEVICES in page
+    assert f'<a href="#query-{query.pk}">Answer the query' in page
+    data = {"version": current(submitted).version, "answer": "changed", "explanation": ""}
+    response = lead.post(f"{URL}queries/{query.pk}/", data)
+    assert response["Location"] == f"{URL}indicators/#query-{query.pk}"
+    assert ReviewQuery.objects.get().answer == "changed"
 
 
 def test_the_submit_page_lists_unanswered_queries_with_links_and_refuses_the_submission(client, submitted):
