@@ -21,13 +21,6 @@ def query_key(query: ReviewQuery) -> str:
     return f"{query.rule_code}-{query.subject}"
 
 
-def split_key(key: str) -> tuple[str, str]:
-    """(rule code, subject code) of a key. Rule codes have no hyphen (maturity/schemas/checks.schema.json), so the
-    first one ends the rule."""
-    rule, _, subject = key.partition("-")
-    return rule, subject
-
-
 def sent_queries(assessment: Assessment) -> list[ReviewQuery]:
     """Every query sent on the assessment, in every round, oldest first."""
     return list(
