@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import F, FilteredRelation, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from maturity import access, audit, published, refresh
+from maturity import access, audit, checks, published, refresh, review_queries
 from maturity.answers import CleanValue, clean_answers, clean_indicator, clean_indicators
 from maturity.models import (
     Assessment,
@@ -28,8 +28,10 @@ from maturity.models import (
     GapTarget,
     Indicator,
     IndicatorValue,
+    QueryAnswer,
     RefreshMark,
     ReviewComment,
+    ReviewQuery,
     Source,
     Status,
     TargetKind,
@@ -79,6 +81,15 @@ class Incomplete(ActionError):
     def __init__(self, missing: list[str]):
         self.missing = missing
         super().__init__(f"Answer everything before submitting. Still to answer: {', '.join(missing)}")
+
+
+class QueriesUnanswered(ActionError):
+    """A returned assessment cannot be submitted again until the lead has answered every query sent with it."""
+
+    def __init__(self, queries: list[ReviewQuery]):
+        self.queries = queries
+        listed = "; ".join(f"{query.subject}: {query.message}" for query in queries)
+        super().__init__(f"Answer your reviewer's queries before submitting. Still to answer: {listed}")
 
 
 @dataclass(frozen=True)
@@ -397,6 +408,8 @@ def submit_assessment(
         raise Invalid(errors)
     if missing := missing_answers(assessment):
         raise Incomplete(missing)
+    if unanswered := review_queries.unanswered_queries(assessment):
+        raise QueriesUnanswered(unanswered)
     before = assessment.status
     _bump(
         assessment,
@@ -420,22 +433,63 @@ def submit_assessment(
 
 
 @transaction.atomic
-def return_assessment(*, by, assessment: Assessment, expected_version: int, comments: list[Comment]) -> Assessment:
-    """Send a submitted assessment back for changes, with at least one comment (on a domain or on the whole)."""
+def return_assessment(
+    *, by, assessment: Assessment, expected_version: int, comments: list[Comment], queries: list[str] = ()
+) -> Assessment:
+    """Send a submitted assessment back for changes, with at least one comment (on a domain or on the whole) or
+    query. `queries` are the keys (maturity.review_queries.finding_key) of the cross-checks to send as queries: the
+    checks are run again here and a key that does not fire now is refused, so what is sent is what the return says
+    today, in the words the lead will read. The queries of an earlier round, answered since, are resolved: the
+    reviewer has read the answers and may send a check that still fires again."""
     assessment = _locked(assessment)
     _require(access.may_review(by, assessment), "You may not review this assessment.")
     _reviewable(assessment, "returned")
     _check_version(assessment, expected_version)
     comments = [comment for comment in comments if comment.text.strip()]
-    if not comments:
-        raise Invalid({"comment": "Say what needs changing: add a comment to the assessment or to a domain"})
+    chosen = list(dict.fromkeys(queries))
+    if not comments and not chosen:
+        raise Invalid(
+            {
+                "comment": "Say what needs changing: add a comment to the assessment or to a domain, or send a query "
+                "to the trust"
+            }
+        )
     domains = {domain.code: domain for domain in assessment.applicable_domains()}
     unknown = [
         comment.domain_code for comment in comments if comment.domain_code and comment.domain_code not in domains
     ]
     if unknown:
         raise Invalid({"comment": f"Unknown domain {', '.join(unknown)}"})
+    firing = {
+        review_queries.finding_key(found): found for found in checks.findings_for(assessment, permissions.viewer_of(by))
+    }
+    not_firing = [key for key in chosen if key not in firing]
+    if not_firing:
+        raise Invalid(
+            {
+                f"{review_queries.FIELD_PREFIX}{key}": f"The check {key} does not fire on this return now, so it "
+                "cannot be sent as a query: open the review page again to see the checks that fire"
+                for key in not_firing
+            }
+        )
     review_round = assessment.audit_events.filter(action="return").count() + 1
+    now = timezone.now()
+    resolved = _resolve_open_queries(assessment, by, now)
+    check_set = checks.check_set_in_force()
+    sent = ReviewQuery.objects.bulk_create(
+        ReviewQuery(
+            assessment=assessment,
+            check_set=check_set,
+            rule_code=firing[key].rule,
+            domain=domains.get(firing[key].domain),
+            indicator_code="" if firing[key].domain else firing[key].indicator,
+            message=firing[key].message,
+            round=review_round,
+            sent_by=by,
+            sent_at=now,
+        )
+        for key in chosen
+    )
     ReviewComment.objects.bulk_create(
         ReviewComment(
             assessment=assessment,
@@ -446,21 +500,93 @@ def return_assessment(*, by, assessment: Assessment, expected_version: int, comm
         )
         for comment in comments
     )
-    _bump(assessment, status=Status.RETURNED, reviewed_by=by, reviewed_at=timezone.now())
+    _bump(assessment, status=Status.RETURNED, reviewed_by=by, reviewed_at=now)
     audit.record(
         by=by,
         action="return",
         assessment=assessment,
-        summary=f"Returned for changes with {len(comments)} comment{'s' if len(comments) != 1 else ''}",
+        summary="Returned for changes with "
+        + " and ".join(
+            part
+            for part in (
+                _count(len(comments), "comment") if comments else "",
+                _count(len(sent), "query", "queries") if sent else "",
+            )
+            if part
+        ),
         before={"status": Status.SUBMITTED},
         after={
             "status": Status.RETURNED,
             "comments": [{"domain": c.domain_code, "text": c.text.strip()} for c in comments],
+            **_queries_for_audit(sent=sent, resolved=resolved),
         },
     )
     refresh.mark(reason="return", assessment=assessment)
-    outbox.assessment_returned(assessment, comments)
+    # The e-mail carries the queries as it carries comments: on their domain, or on the whole.
+    outbox.assessment_returned(
+        assessment,
+        [*comments, *(Comment(f"Query: {query.message}", query.subject if query.domain_id else "") for query in sent)],
+    )
     return assessment
+
+
+def _count(number: int, singular: str, plural: str = "") -> str:
+    return f"{number} {singular if number == 1 else plural or singular + 's'}"
+
+
+def _queries_for_audit(**groups: list[ReviewQuery]) -> dict:
+    """The queries sent or resolved by a decision, for its audit event: only the groups that have any."""
+    return {
+        f"{name}_queries": [
+            {"rule": query.rule_code, "about": query.subject, "round": query.round, "message": query.message}
+            for query in queries
+        ]
+        for name, queries in groups.items()
+        if queries
+    }
+
+
+def _resolve_open_queries(assessment: Assessment, by, now) -> list[ReviewQuery]:
+    """Close the queries still open: the reviewer has decided with their answers in front of them."""
+    resolved = list(assessment.queries.filter(resolved_at__isnull=True).select_related("domain"))
+    assessment.queries.filter(pk__in=[query.pk for query in resolved]).update(resolved_by=by, resolved_at=now)
+    return resolved
+
+
+@transaction.atomic
+def answer_query(*, by, query: ReviewQuery, expected_version: int, answer: str, explanation: str = "") -> ReviewQuery:
+    """The lead answers a query sent with a return: they changed the answer (a note optional), or they explain why it
+    stands. Answered again, the new answer replaces the old (the audit trail keeps both). Answering a query that is
+    resolved, or on an assessment not returned, is refused."""
+    assessment = _locked(query.assessment)
+    _require(access.may_edit(by, assessment), "You may not answer this assessment's queries.")
+    _editable(assessment, "changed")
+    if assessment.status != Status.RETURNED:
+        raise WrongState(assessment, "changed")
+    _check_version(assessment, expected_version)
+    query = ReviewQuery.objects.select_related("domain").get(pk=query.pk, assessment=assessment)
+    if not query.is_open:
+        raise ActionError("This query was resolved by your reviewer: it needs no answer now.")
+    explanation = explanation.strip()
+    if answer not in QueryAnswer.values:
+        raise Invalid({"answer": "Say whether you changed your answer or are explaining why it stands"})
+    if answer == QueryAnswer.EXPLAINED and not explanation:
+        raise Invalid({"explanation": "Enter your explanation: why the answer stands despite the query"})
+    before = {"answer": query.answer, "explanation": query.explanation}
+    query.answer, query.explanation = answer, explanation
+    query.answered_by, query.answered_at = by, timezone.now()
+    query.save(update_fields=["answer", "explanation", "answered_by", "answered_at"])
+    _bump(assessment)
+    audit.record(
+        by=by,
+        action="answer_query",
+        assessment=assessment,
+        summary=f"Answered the query on {query.subject}: {query.get_answer_display().lower()}",
+        before=before,
+        after={"query": query.message, "answer": answer, "explanation": explanation},
+    )
+    # No refresh: the status stays returned, which no summary counts.
+    return query
 
 
 @transaction.atomic
@@ -472,14 +598,20 @@ def approve_assessment(*, by, assessment: Assessment, expected_version: int, com
     if comment.strip():
         review_round = assessment.audit_events.filter(action="return").count() + 1
         ReviewComment.objects.create(assessment=assessment, author=by, text=comment.strip(), round=review_round)
-    _bump(assessment, status=Status.APPROVED, reviewed_by=by, reviewed_at=timezone.now())
+    now = timezone.now()
+    resolved = _resolve_open_queries(assessment, by, now)
+    _bump(assessment, status=Status.APPROVED, reviewed_by=by, reviewed_at=now)
     audit.record(
         by=by,
         action="approve",
         assessment=assessment,
-        summary="Approved",
+        summary="Approved" + (f", resolving {_count(len(resolved), 'query', 'queries')}" if resolved else ""),
         before={"status": Status.SUBMITTED},
-        after={"status": Status.APPROVED, "comment": comment.strip()},
+        after={
+            "status": Status.APPROVED,
+            "comment": comment.strip(),
+            **_queries_for_audit(resolved=resolved),
+        },
     )
     refresh.mark(reason="approve", assessment=assessment)
     outbox.assessment_approved(assessment, comment)

@@ -1,6 +1,7 @@
 """Cross-checks as data: a versioned rules file (fixtures/checks/<code>-<version>.yaml, loaded by
 `manage.py load_checks`) of checks between a return's answers and what the product knows. A check that fires is a
-warning for the lead before submitting and a query beside the answer for the reviewer; it never blocks.
+warning for the lead before submitting, which never blocks, and a query beside the answer for the reviewer, who may
+send it to the trust with a return (maturity.review_queries): the lead then answers it before submitting again.
 
 File format, whose structure the JSON Schema maturity/schemas/checks.schema.json checks (unknown keys are refused):
 
@@ -220,9 +221,13 @@ def findings(data: ReturnData, rules: list[Rule]) -> list[Finding]:
 # --- Reads -----------------------------------------------------------------------------------------------------
 
 
+def check_set_in_force() -> CheckSet | None:
+    """The check set loaded last: a new version replaces the old for every open return."""
+    return CheckSet.objects.order_by("-loaded_at", "-pk").first()
+
+
 def rules_in_force() -> list[Rule]:
-    """The rules of the check set loaded last: a new version replaces the old for every open return."""
-    latest = CheckSet.objects.order_by("-loaded_at", "-pk").first()
+    latest = check_set_in_force()
     if latest is None:
         return []
     return [Rule(rule.code, rule.kind, rule.parameters, rule.message) for rule in latest.rules.all()]

@@ -10,7 +10,7 @@ from functools import cached_property
 from django import forms
 
 from config.forms import PageForm
-from maturity import actions, answers
+from maturity import actions, answers, review_queries
 from maturity.models import CycleState, Framework, FrameworkKind, IndicatorType, TargetKind, Theme
 
 VERSION_MISSING = "The form was incomplete: it did not say which version of the assessment it changes"
@@ -138,9 +138,20 @@ class ReopenForm(AssessmentChangeForm):
     reason = _text()
 
 
+def _ticked(label: str):
+    """A box the page fills in: it sends ‘yes’ when ticked and nothing when not."""
+    return forms.ChoiceField(
+        choices=[("yes", "Yes")],
+        required=False,
+        error_messages={"invalid_choice": f"{label} sends ‘yes’ when it is ticked, not ‘%(value)s’"},
+    )
+
+
 class ReviewForm(AssessmentChangeForm):
     """The reviewer's decision (the button pressed) with the comment on the whole and one per domain,
-    `comment-<domain code>`: every box on the page goes with either button."""
+    `comment-<domain code>`, and a box per cross-check that fired, `query-<rule>-<domain or indicator code>`: every
+    box on the page goes with either button. Every query box sent is read, not only those of the checks that fire
+    as the page is read again: whether a check still fires is for actions.return_assessment to say."""
 
     decision = forms.ChoiceField(
         choices=[("approve", "Approve"), ("return", "Return for changes")],
@@ -157,10 +168,33 @@ class ReviewForm(AssessmentChangeForm):
         self.domain_codes = list(domain_codes)
         for code in self.domain_codes:
             self.fields[f"comment-{code}"] = _text()
+        self.query_fields = [name for name in self.data if name.startswith(review_queries.FIELD_PREFIX)]
+        for name in self.query_fields:
+            self.fields[name] = _ticked("The box “Send this query to the trust”")
+
+    def is_page_filled(self, name: str) -> bool:
+        return super().is_page_filled(name) or name in self.query_fields
 
     def comments(self) -> dict[str, str]:
         """The comments typed, by domain code ("" for the whole assessment)."""
         return {"": self.typed("comment"), **{code: self.typed(f"comment-{code}") for code in self.domain_codes}}
+
+    def queries(self) -> list[str]:
+        """The keys of the checks ticked to be sent as queries."""
+        return [
+            name.removeprefix(review_queries.FIELD_PREFIX) for name in self.query_fields if self.typed(name) == "yes"
+        ]
+
+
+class QueryAnswerForm(AssessmentChangeForm):
+    """The lead's answer to a query: whether they changed the answer or explain it, and the explanation. What an
+    answer needs is actions.answer_query's rule."""
+
+    answer = _text()
+    explanation = _text()
+
+    def answered(self) -> dict:
+        return {"answer": self.typed("answer"), "explanation": self.typed("explanation")}
 
 
 # --- Cycles (analysts) -------------------------------------------------------------------------------------------

@@ -528,6 +528,62 @@ class ReviewComment(models.Model):
         return self.text[:60]
 
 
+class QueryAnswer(models.TextChoices):
+    CHANGED = "changed", "Changed the answer"
+    EXPLAINED = "explained", "Explained the answer"
+
+
+class ReviewQuery(models.Model):
+    """A cross-check that fired on a submitted return (maturity.checks), sent by the reviewer to the trust with a
+    return, answered by the lead before resubmitting, and resolved when the reviewer approves or returns again.
+    The message is frozen as it was sent: a later version of the rules must not change what was asked."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="queries")
+    check_set = models.ForeignKey(CheckSet, on_delete=models.PROTECT, related_name="+")
+    rule_code = models.SlugField(max_length=60)
+    domain = models.ForeignKey(Domain, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    indicator_code = models.SlugField(max_length=40, blank=True, help_text="When the query is about no domain")
+    message = models.TextField(help_text="What was asked, as the reviewer sent it")
+    round = models.PositiveSmallIntegerField(help_text="Which return it came with, as ReviewComment.round")
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    sent_at = models.DateTimeField()
+    answer = models.CharField(max_length=10, choices=QueryAnswer.choices, blank=True)
+    explanation = models.TextField(blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["sent_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="query_about_a_domain_or_an_indicator",
+                condition=Q(domain__isnull=False, indicator_code="") | Q(domain__isnull=True) & ~Q(indicator_code=""),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.rule_code} on {self.subject}"
+
+    @property
+    def subject(self) -> str:
+        """The code of what it is about: its domain's, else its indicator's."""
+        return self.domain.code if self.domain_id else self.indicator_code
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+    @property
+    def is_answered(self) -> bool:
+        return self.answered_at is not None
+
+
 class AuditEvent(models.Model):
     """Who did what, when, with the values before and after. Written by the actions, never edited."""
 

@@ -53,6 +53,7 @@ class DomainRow:
     evidence_link: str = ""
     comments: list[ReviewComment] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
+    queries: list = field(default_factory=list)  # the reviewer's open queries on it (maturity.models.ReviewQuery)
 
     @property
     def descriptor(self):

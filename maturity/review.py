@@ -21,6 +21,7 @@ from maturity.models import (
     IndicatorType,
     IndicatorValue,
     PublishedScore,
+    ReviewQuery,
     Source,
 )
 from maturity.pages import (
@@ -30,6 +31,7 @@ from maturity.pages import (
     PillarProgress,
     published_indicators_for_trust,
 )
+from maturity.review_queries import QueryToSend, about_domain, about_indicator, finding_key
 from trusts.models import TrustType
 from trusts.permissions import MIN_GROUP, Viewer
 
@@ -103,7 +105,8 @@ class DomainEvidence:
     # The reviewer's comment on the domain as typed, kept on the page when a decision is refused, and its error.
     comment: str = ""
     comment_error: str = ""
-    queries: list[str] = field(default_factory=list)  # the messages of the cross-checks that fired on it
+    queries: list[QueryToSend] = field(default_factory=list)  # the cross-checks that fire on it now
+    sent: list[ReviewQuery] = field(default_factory=list)  # the queries sent on it, with the lead's answers
 
 
 @dataclass
@@ -126,7 +129,8 @@ class IndicatorEvidence:
     unit: str
     entered: str
     published: list[PublishedFigure] = field(default_factory=list)
-    queries: list[str] = field(default_factory=list)
+    queries: list[QueryToSend] = field(default_factory=list)
+    sent: list[ReviewQuery] = field(default_factory=list)
 
 
 UNITS = {IndicatorType.PERCENT: "%"}
@@ -368,13 +372,24 @@ def evidence_for(
     )
 
 
-def attach_queries(evidence: Evidence, findings: list) -> None:
-    """Set each cross-check that fired (maturity.checks.Finding) beside the domain or indicator it concerns."""
+def attach_queries(
+    evidence: Evidence, findings: list, sent: list[ReviewQuery] = (), chosen: frozenset[str] = frozenset()
+) -> None:
+    """Set beside the domain or indicator it concerns each cross-check that fires (maturity.checks.Finding), as a
+    query the reviewer may send (ticked when its key is `chosen`), and each query sent before, with its answer."""
+
+    def to_send(found) -> QueryToSend:
+        return QueryToSend(finding_key(found), found.message, chosen=finding_key(found) in chosen)
+
     for pillar in evidence.pillars:
         for domain in pillar.domains:
-            domain.queries = [found.message for found in findings if found.domain == domain.row.domain.code]
+            code = domain.row.domain.code
+            domain.queries = [to_send(found) for found in findings if found.domain == code]
+            domain.sent = about_domain(sent, code)
     for indicator in evidence.indicators:
-        indicator.queries = [found.message for found in findings if found.indicator == indicator.row.indicator.code]
+        code = indicator.row.indicator.code
+        indicator.queries = [to_send(found) for found in findings if found.indicator == code]
+        indicator.sent = about_indicator(sent, code)
 
 
 def _no_last_year(earlier: Cycle | None) -> str:

@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 
-from maturity import access, actions, checks, queues
+from maturity import access, actions, checks, queues, review_queries
 from maturity import review as evidence
 from maturity.forms import ReviewForm, checked
 from maturity.models import Cycle
@@ -57,10 +57,18 @@ def ics_review_queue(request):
     return _queue(request, "maturity/ics_review_queue.html", queues.icb_returns(list(Cycle.objects.current())))
 
 
-def _decide(request, assessment, version: int, decision: str, comments: dict[str, str]) -> str:
+def _decide(request, assessment, version: int, decision: str, comments: dict[str, str], queries: list[str]) -> str:
     """Carry out the reviewer's decision (approve or return, as ReviewForm read it) and say what happened;
     actions.Invalid when it cannot be taken as sent."""
     if decision == "approve":
+        if queries:
+            # Queries go to the trust only with a return: refuse rather than approve over what was ticked.
+            raise actions.Invalid(
+                {
+                    f"{review_queries.FIELD_PREFIX}{queries[0]}": "You ticked queries to send to the trust: they go "
+                    "back only with a return. Return the assessment, or untick them and approve"
+                }
+            )
         on_domains = [code for code, text in comments.items() if code and text.strip()]
         if on_domains:
             # Approval carries one comment on the whole: refuse rather than drop what was typed on domains.
@@ -80,8 +88,9 @@ def _decide(request, assessment, version: int, decision: str, comments: dict[str
         assessment=assessment,
         expected_version=version,
         comments=[actions.Comment(text=text, domain_code=code) for code, text in comments.items()],
+        queries=queries,
     )
-    return "Assessment returned to the trust with your comments."
+    return "Assessment returned to the trust with your comments and queries."
 
 
 @login_required
@@ -90,14 +99,14 @@ def review(request, code, year, setting=None):
     if not access.may_review(request.user, assessment):
         raise PermissionDenied("You may not review this assessment.")
     pillars = pillars_of(assessment)
-    errors, comments = {}, {}
+    errors, comments, chosen = {}, {}, []
     if request.method == "POST":
-        # Every comment box goes with either button: kept on the page when the decision is refused.
+        # Every comment and query box goes with either button: kept on the page when the decision is refused.
         form = ReviewForm([row.domain.code for pillar in pillars for row in pillar.rows], request.POST)
-        comments = form.comments()
+        comments, chosen = form.comments(), form.queries()
         try:
             cleaned = checked(form)
-            done = _decide(request, assessment, cleaned["version"], cleaned["decision"], comments)
+            done = _decide(request, assessment, cleaned["version"], cleaned["decision"], comments, chosen)
         except actions.Invalid as error:
             errors = error.errors
         except (actions.Conflict, actions.WrongState) as error:
@@ -108,11 +117,19 @@ def review(request, code, year, setting=None):
             return redirect(assessment_url(assessment))
     viewer = permissions.viewer_of(request.user)
     found = evidence.evidence_for(assessment, viewer, pillars, indicator_rows(assessment))
-    evidence.attach_queries(found, checks.findings_for(assessment, viewer))
+    findings = checks.findings_for(assessment, viewer)
+    # The queries of the last return, answered since; earlier rounds' are resolved, and on the history page.
+    sent = review_queries.with_status(review_queries.open_queries(assessment), findings)
+    evidence.attach_queries(found, findings, sent, frozenset(chosen))
     for pillar in found.pillars:
         for domain in pillar.domains:
             code = domain.row.domain.code
             domain.comment, domain.comment_error = comments.get(code, ""), errors.get(f"comment-{code}", "")
+            for query in domain.queries:
+                query.error = errors.get(query.field_name, "")
+    for indicator in found.indicators:
+        for query in indicator.queries:
+            query.error = errors.get(query.field_name, "")
     context = _context(
         request,
         target,

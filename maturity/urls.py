@@ -13,6 +13,7 @@ assessment_pages = [
     path("review/", review_views.review, name="review"),
     path("reopen/", views.reopen, name="reopen"),
     path("history/", views.history, name="history"),
+    path("queries/<int:query_id>/", views.query_page, name="query"),
     path("template.<str:format>", spreadsheet_views.template, name="template"),
     path("upload/", spreadsheet_views.upload, name="upload"),
 ]

@@ -9,10 +9,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from maturity import access, actions, checks
+from maturity import access, actions, checks, review_queries
 from maturity.answers import DATE_PARTS, date_parts_in_error
-from maturity.forms import IndicatorsForm, PillarForm, ReopenForm, SubmitForm, checked
-from maturity.models import Assessment, Cycle, CycleState, IndicatorType, Status
+from maturity.forms import IndicatorsForm, PillarForm, QueryAnswerForm, ReopenForm, SubmitForm, checked
+from maturity.models import Assessment, Cycle, CycleState, IndicatorType, ReviewQuery, Status
 from maturity.pages import (
     assessment_url,
     audit_rows,
@@ -134,6 +134,7 @@ def overview(request, code, year, setting=None):
             indicators=indicator_rows(assessment),
             general_comments=general_comments(assessment),
             missing=actions.missing_answers(assessment) if assessment.is_editable_status else [],
+            queries=review_queries.for_the_lead(review_queries.open_queries(assessment)),
         ),
     )
 
@@ -175,6 +176,14 @@ def pillar(request, code, year, pillar_code, setting=None):
     if current is None:
         raise Http404("No such pillar in this assessment")
     position = pillars.index(current)
+    codes = {row.domain.code for row in current.rows}
+    queries = [
+        query
+        for query in review_queries.for_the_lead(review_queries.open_queries(assessment))
+        if query.domain_id and query.domain.code in codes
+    ]
+    for row in current.rows:
+        row.queries = review_queries.about_domain(queries, row.domain.code)
     previous_page = (
         (pillars[position - 1].pillar.name, pillars[position - 1].url)
         if position > 0
@@ -217,6 +226,7 @@ def pillar(request, code, year, pillar_code, setting=None):
         version=version,
         previous_page=previous_page,
         next_page=next_page,
+        queries=queries,
     )
     return render(request, "maturity/pillar.html", context, status=400 if errors else 409 if conflict else 200)
 
@@ -243,7 +253,12 @@ def indicators(request, code, year, setting=None):
         else:
             messages.success(request, "Indicators saved")
             return redirect(assessment_url(assessment, "check") if "continue" in request.POST else request.path)
+    queries = [
+        query for query in review_queries.for_the_lead(review_queries.open_queries(assessment)) if not query.domain_id
+    ]
     fields = [_indicator_field(row, posted, errors) for row in rows]
+    for field in fields:
+        field["queries"] = review_queries.about_indicator(queries, field["row"].indicator.code)
     pillars = pillars_of(assessment)
     context = _context(
         request,
@@ -257,6 +272,7 @@ def indicators(request, code, year, setting=None):
         error_list=[(f"#{field['error_target']}", field["error"]) for field in fields if field["error"]],
         conflict=conflict,
         version=version,
+        queries=queries,
     )
     return render(request, "maturity/indicators.html", context, status=400 if errors else 409 if conflict else 200)
 
@@ -322,6 +338,8 @@ def submit(request, code, year, setting=None):
             errors = error.errors
         except actions.Incomplete:
             errors = {"missing": "Answer every question before you submit: what is still to answer is listed below"}
+        except actions.QueriesUnanswered:
+            errors = {"queries": "Answer your reviewer's queries before you submit: they are listed below"}
         except (actions.Conflict, actions.WrongState) as error:
             messages.error(request, str(error))
             return redirect(assessment_url(assessment))
@@ -331,13 +349,15 @@ def submit(request, code, year, setting=None):
             )
             return redirect(assessment_url(assessment))
     missing = actions.missing_answers(assessment) if assessment.is_editable_status else []
+    unanswered = review_queries.unanswered_queries(assessment) if assessment.is_editable_status else []
     context = _context(
         request,
         target,
         form=sign_off,
         missing=missing_by_page(assessment, missing),
+        unanswered=review_queries.for_the_lead(unanswered),
         errors=errors,
-        error_list=[(f"#{key}" if key != "missing" else "#missing", message) for key, message in errors.items()],
+        error_list=[(f"#{key}", message) for key, message in errors.items()],
     )
     return render(request, "maturity/submit.html", context, status=400 if errors else 200)
 
@@ -365,4 +385,38 @@ def reopen(request, code, year, setting=None):
 def history(request, code, year, setting=None):
     target, assessment = _existing(request, code, year, setting)
     events = assessment.audit_events.select_related("actor").order_by("-at", "-pk")
-    return render(request, "maturity/history.html", _context(request, target, rows=audit_rows(events)))
+    context = _context(request, target, rows=audit_rows(events), queries=review_queries.sent_queries(assessment))
+    return render(request, "maturity/history.html", context)
+
+
+@login_required
+def query_page(request, code, year, query_id, setting=None):
+    """One of the reviewer's queries, with the lead's answer: the pillar and indicators pages post their answer
+    forms here, and a refused answer comes back here with its errors."""
+    target, assessment = _existing(request, code, year, setting)
+    query = get_object_or_404(ReviewQuery.objects.select_related("domain__pillar"), pk=query_id, assessment=assessment)
+    query.assessment = assessment
+    errors, typed = {}, {}
+    if request.method == "POST":
+        form = QueryAnswerForm(request.POST)
+        typed = form.answered()
+        try:
+            actions.answer_query(by=request.user, query=query, expected_version=checked(form)["version"], **typed)
+        except actions.Invalid as error:
+            errors = error.errors
+        except actions.ActionError as error:
+            messages.error(request, str(error))
+            return redirect(review_queries.answer_url(query))
+        else:
+            messages.success(request, f"Your answer to the query on {query.subject} is saved")
+            return redirect(review_queries.answer_url(query))
+    review_queries.for_the_lead([query])
+    context = _context(
+        request,
+        target,
+        query=query,
+        typed=typed,
+        query_errors=errors,
+        error_list=[(f"#query-{query.pk}-{key}", message) for key, message in errors.items()],
+    )
+    return render(request, "maturity/query.html", context, status=400 if errors else 200)

@@ -253,6 +253,7 @@ R0A_NOT_STARTED = {"code": "R0A", "year": 2026, "setting": "community"}
 R0D_NOT_STARTED = {"code": "R0D", "year": 2026, "setting": "community"}
 QOP_SUBMITTED = {"code": "QOP", "year": 2026}
 QVV_NOT_STARTED = {"code": "QVV", "year": 2026}
+NO_QUERY = 999999
 
 # Named data of a trust's return: its lead, its ICS's reviewers and analysts (DESIGN.md section 1).
 OWN = signed_in(OK)
@@ -395,6 +396,22 @@ TRUST_ASSESSMENTS = [
         post=_version("approved"),
     ),
     Case("trust_assessment:history", "own draft", R0A_DRAFT, GET=OWN, POST=OWN),
+    # A query's page: who gets past the assessment's check meets the query lookup (tests/maturity/test_queries.py
+    # has the queries themselves: only the trust's lead answers one).
+    Case(
+        "trust_assessment:query",
+        "own draft, no such query",
+        R0A_DRAFT | {"query_id": NO_QUERY},
+        GET=signed_in(MISSING),
+        POST=signed_in(MISSING),
+    ),
+    Case(
+        "trust_assessment:query",
+        "other ICS's approved, no such query",
+        R0D_APPROVED | {"query_id": NO_QUERY},
+        GET=analysts(MISSING),
+        POST=analysts(MISSING),
+    ),
     Case("trust_assessment:history", "member's submitted", RBV_SUBMITTED, GET=MEMBER, POST=MEMBER),
     Case("trust_assessment:history", "other ICS's approved", R0D_APPROVED, GET=OTHER, POST=OTHER),
     Case("trust_assessment:template", "own draft", R0A_DRAFT | {"format": "xlsx"}, GET=OWN, POST=OWN),
@@ -529,6 +546,20 @@ ICS_ASSESSMENTS = [
         POST=analysts(MISSING),
     ),
     Case("ics_assessment:history", "own ICS's submitted", QOP_SUBMITTED, GET=MEMBER, POST=MEMBER),
+    Case(
+        "ics_assessment:query",
+        "own ICS's submitted, no such query",
+        QOP_SUBMITTED | {"query_id": NO_QUERY},
+        GET=signed_in(MISSING, lead=DENIED),
+        POST=signed_in(MISSING, lead=DENIED),
+    ),
+    Case(
+        "ics_assessment:query",
+        "other ICS's, not started",
+        QVV_NOT_STARTED | {"query_id": NO_QUERY},
+        GET=analysts(MISSING),
+        POST=analysts(MISSING),
+    ),
     Case(
         "ics_assessment:history",
         "other ICS's, not started",
