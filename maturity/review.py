@@ -104,6 +104,8 @@ class DomainEvidence:
     comment: str = ""
     comment_error: str = ""
     queries: list[str] = field(default_factory=list)  # the messages of the cross-checks that fired on it
+    # The "Evidence verified" box: ticked as saved, or as posted when a decision is refused.
+    evidence_verified: bool = False
 
 
 @dataclass
