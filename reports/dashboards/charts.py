@@ -1546,7 +1546,7 @@ def verified_evidence(
         }
     )
     if _has(df, "n"):
-        table["Returns"] = _values(df["n"])
+        table["Assessments"] = _values(df["n"])
     return Chart(
         id,
         title,
