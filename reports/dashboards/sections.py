@@ -478,6 +478,11 @@ def _verified_rows(own: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _share_words(share: float) -> str:
+    """A share as the sentences say it: a whole percentage, but "Under 1 %" rather than "0 %" when some are."""
+    return "Under 1 %" if 0 < share < 0.005 else f"{share * 100:.0f} %"
+
+
 def verified_sentence(name: str, rows: pd.DataFrame) -> str:
     """The answer in one line, from an area's overall row: "42 % of Greater Manchester's scores are backed by
     verified evidence", with the overall means with and without the unverified answers."""
@@ -486,7 +491,7 @@ def verified_sentence(name: str, rows: pd.DataFrame) -> str:
         return ""
     row = overall.iloc[0]
     returns = f"{int(row['n'])} return{'s' if int(row['n']) != 1 else ''}"
-    sentence = f"{row['share'] * 100:.0f} % of {name}'s scores are backed by verified evidence ({returns})."
+    sentence = f"{_share_words(row['share'])} of {name}'s scores are backed by verified evidence ({returns})."
     if pd.notna(row["verified_score"]) and pd.notna(row["score"]):
         sentence += (
             f" The mean overall score is {row['score']:.1f} over every answer and {row['verified_score']:.1f} "
@@ -564,8 +569,8 @@ def _trust_evidence_section(trust, own: pd.DataFrame) -> Section | None:
         )
         overall = frame[frame["pillar_code"] == "overall"]
         if not overall.empty:
-            share = overall["share"].iloc[0] * 100
-            sentences.append(f"{share:.0f} % of the scores of {label} are backed by verified evidence.")
+            share = _share_words(overall["share"].iloc[0])
+            sentences.append(f"{share} of the scores of {label} are backed by verified evidence.")
         section.charts.append(
             charts.verified_evidence(
                 f"evidence-{setting}",

@@ -6,6 +6,7 @@ import io
 import re
 from types import SimpleNamespace
 
+import pandas as pd
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -14,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from maturity.models import Assessment, DomainAnswer, IndicatorValue, Status
-from reports.dashboards import charts
+from reports.dashboards import charts, sections
 from reports.summaries import refresh, tables
 from tests.factories import (
     AssessmentFactory,
@@ -399,3 +400,10 @@ def test_a_trust_page_shows_its_own_verified_share_per_pillar(client, world):
     assert "33 % of the scores of Trust 00 – Acute are backed by verified evidence" in content
     rows = {row[0]: row for row in chart_csv(client, world, "lead", "/trusts/R00/", "evidence-acute")}
     assert numbers(rows["Well Led"][1:4]) == [100, 3, 3]
+
+
+def test_the_verified_sentence_says_under_1_percent_rather_than_none():
+    rows = pd.DataFrame([{"pillar_code": "overall", "share": 0.003, "score": 2.4, "verified_score": None, "n": 187}])
+    assert sections.verified_sentence("England", rows) == (
+        "Under 1 % of England's scores are backed by verified evidence (187 returns)."
+    )
