@@ -269,8 +269,12 @@ def save_answers(
         new = _answer_for_audit(answer)
         if old == new:
             continue
+        if domain.answer_id is not None and domain.answer_verified_at is not None:
+            # The reviewer verified the evidence as it was: a changed answer is self-asserted again.
+            old, new = {**old, "evidence_verified": True}, {**new, "evidence_verified": False}
         before[code], after[code] = old, new
-        changed_answers.append(DomainAnswer(assessment=assessment, domain=domain, **new))
+        # Built unverified: the upsert below writes the verification columns too, clearing them.
+        changed_answers.append(DomainAnswer(assessment=assessment, domain=domain, **_answer_for_audit(answer)))
 
     new_values, changed_values, cleared = [], [], []
     for code, value in clean_values.items():
@@ -298,7 +302,7 @@ def save_answers(
             changed_answers,
             update_conflicts=True,
             unique_fields=["assessment", "domain"],
-            update_fields=list(ANSWER_FIELDS),
+            update_fields=[*ANSWER_FIELDS, *VERIFICATION_FIELDS],
         )
     # Indicator values cannot be upserted: their uniqueness is a partial index (published values share the table),
     # which ON CONFLICT cannot name. Changed rows are updated in place; a value filled in from published data and
@@ -323,6 +327,7 @@ def save_answers(
 
 
 ANSWER_FIELDS = ("level", "evidence_note", "evidence_link")
+VERIFICATION_FIELDS = ("evidence_verified_by", "evidence_verified_at")
 VALUE_FIELDS = ("number", "text", "date", "boolean")
 PROVENANCE_FIELDS = ("source", "edition", "as_of", "source_note")
 NO_ANSWER = {"level": None, "evidence_note": "", "evidence_link": ""}
@@ -337,7 +342,11 @@ def _domains_with_answers(assessment: Assessment) -> dict[str, Domain]:
     domains = (
         Domain.objects.filter(framework_id=assessment.framework_id)
         .annotate(mine=FilteredRelation("answers", condition=Q(answers__assessment=assessment)))
-        .annotate(answer_id=F("mine__id"), **{f"answer_{name}": F(f"mine__{name}") for name in ANSWER_FIELDS})
+        .annotate(
+            answer_id=F("mine__id"),
+            answer_verified_at=F("mine__evidence_verified_at"),
+            **{f"answer_{name}": F(f"mine__{name}") for name in ANSWER_FIELDS},
+        )
         .order_by("pillar__position", "position")
     )
     return {domain.code: domain for domain in domains if domain.applies_to(assessment.care_setting_id)}
@@ -615,6 +624,72 @@ def approve_assessment(*, by, assessment: Assessment, expected_version: int, com
     )
     refresh.mark(reason="approve", assessment=assessment)
     outbox.assessment_approved(assessment, comment)
+    return assessment
+
+
+@transaction.atomic
+def verify_evidence(*, by, assessment: Assessment, expected_version: int, domain_codes: list[str]) -> Assessment:
+    """The reviewer has checked these domains' evidence (note and link) and marks it verified. Only answers with
+    evidence can be; answers already verified stay as they were (by whom, when). Dashboards count the share of
+    verified scores, so this marks a refresh."""
+    return _set_verification(
+        by=by, assessment=assessment, expected_version=expected_version, domain_codes=domain_codes, verified=True
+    )
+
+
+@transaction.atomic
+def unverify_evidence(*, by, assessment: Assessment, expected_version: int, domain_codes: list[str]) -> Assessment:
+    """Take back a verification: these domains' evidence is self-asserted again."""
+    return _set_verification(
+        by=by, assessment=assessment, expected_version=expected_version, domain_codes=domain_codes, verified=False
+    )
+
+
+def _set_verification(*, by, assessment, expected_version: int, domain_codes: list[str], verified: bool):
+    assessment = _locked(assessment)
+    _require(access.may_review(by, assessment), "You may not review this assessment.")
+    _reviewable(assessment, "verified" if verified else "unverified")
+    _check_version(assessment, expected_version)
+    codes = list(dict.fromkeys(domain_codes))
+    answers = {
+        answer.domain.code: answer
+        for answer in assessment.answers.filter(domain__code__in=codes).select_related("domain")
+    }
+    applicable = {domain.code for domain in assessment.applicable_domains()}
+    if unknown := [code for code in codes if code not in applicable]:
+        raise Invalid({"evidence": f"Unknown domain {', '.join(unknown)}"})
+    if verified:
+        without = [code for code in codes if code not in answers or not answers[code].has_evidence]
+        if without:
+            raise Invalid(
+                {
+                    f"verified-{without[0]}": f"{', '.join(without)} {'has' if len(without) == 1 else 'have'} no "
+                    "evidence note or link, so there is no evidence to verify"
+                }
+            )
+    changing = [
+        answer
+        for code, answer in answers.items()
+        if code in codes and (answer.evidence_verified_at is None) == verified
+    ]
+    if not changing:
+        return assessment
+    now = timezone.now()
+    for answer in changing:
+        answer.evidence_verified_by, answer.evidence_verified_at = (by, now) if verified else (None, None)
+    DomainAnswer.objects.bulk_update(changing, list(VERIFICATION_FIELDS))
+    _bump(assessment)
+    changed = sorted(answer.domain.code for answer in changing)
+    audit.record(
+        by=by,
+        action="verify_evidence" if verified else "unverify_evidence",
+        assessment=assessment,
+        summary=f"{'Verified' if verified else 'Took back the verification of'} the evidence of {', '.join(changed)}",
+        before={code: {"evidence_verified": not verified} for code in changed},
+        after={code: {"evidence_verified": verified} for code in changed},
+    )
+    # The share of verified scores is a counted figure (reports' pillar and area summaries).
+    refresh.mark(reason="verify_evidence" if verified else "unverify_evidence", assessment=assessment)
     return assessment
 
 

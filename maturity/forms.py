@@ -197,6 +197,21 @@ class QueryAnswerForm(AssessmentChangeForm):
         return {"answer": self.typed("answer"), "explanation": self.typed("explanation")}
 
 
+class EvidenceVerificationForm(PageForm):
+    """The review page's "Evidence verified" boxes, `verified-<domain code>`, one per domain with evidence; posted
+    with the decision (ReviewForm) and saved with it."""
+
+    def __init__(self, domain_codes, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.domain_codes = list(domain_codes)
+        for code in self.domain_codes:
+            self.fields[f"verified-{code}"] = forms.BooleanField(required=False)
+
+    def ticked(self) -> set[str]:
+        """The codes of the domains whose box was ticked (a checkbox sends its name only when ticked)."""
+        return {code for code in self.domain_codes if f"verified-{code}" in self.data}
+
+
 # --- Cycles (analysts) -------------------------------------------------------------------------------------------
 
 DATE_MESSAGE = "Enter a date like 2026-03-31"

@@ -425,6 +425,12 @@ class DomainAnswer(models.Model):
     level = models.PositiveSmallIntegerField(null=True, blank=True)
     evidence_note = models.TextField(blank=True)
     evidence_link = models.URLField(max_length=500, blank=True)
+    # Set by the reviewer who checked the note and link (actions.verify_evidence); cleared when the lead changes the
+    # level, note or link afterwards, so "verified" always means the evidence the reviewer saw.
+    evidence_verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    evidence_verified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -436,6 +442,10 @@ class DomainAnswer(models.Model):
 
     def __str__(self):
         return f"{self.domain.code}: {self.level}"
+
+    @property
+    def has_evidence(self) -> bool:
+        return bool(self.evidence_note.strip() or self.evidence_link.strip())
 
 
 class IndicatorValue(models.Model):

@@ -54,6 +54,20 @@ class DomainRow:
     comments: list[ReviewComment] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
     queries: list = field(default_factory=list)  # the reviewer's open queries on it (maturity.models.ReviewQuery)
+    evidence_verified_by: object = None  # the reviewer (a user) who verified the evidence, if one did
+    evidence_verified_at: object = None  # when (a datetime)
+
+    @property
+    def has_evidence(self) -> bool:
+        return bool(self.evidence_note.strip() or self.evidence_link.strip())
+
+    @property
+    def verified_by_name(self) -> str:
+        """Who verified the evidence, named as the review page names people: full name, else e-mail, else username."""
+        user = self.evidence_verified_by
+        if user is None:
+            return ""
+        return user.get_full_name().strip() or user.email or user.get_username()
 
     @property
     def descriptor(self):
@@ -163,7 +177,7 @@ class IndicatorRow:
 
 def pillars_of(assessment: Assessment) -> list[PillarProgress]:
     """The assessment's applicable domains grouped by pillar, with answers and review comments."""
-    answers = {answer.domain_id: answer for answer in assessment.answers.all()}
+    answers = {answer.domain_id: answer for answer in assessment.answers.select_related("evidence_verified_by")}
     comments = defaultdict(list)
     for comment in assessment.comments.select_related("author").filter(domain__isnull=False):
         comments[comment.domain_id].append(comment)
@@ -176,6 +190,8 @@ def pillars_of(assessment: Assessment) -> list[PillarProgress]:
             evidence_note=answer.evidence_note if answer else "",
             evidence_link=answer.evidence_link if answer else "",
             comments=comments[domain.pk],
+            evidence_verified_by=answer.evidence_verified_by if answer else None,
+            evidence_verified_at=answer.evidence_verified_at if answer else None,
         )
         if domain.pillar_id not in grouped:
             url = assessment_url(assessment, "pillar", pillar_code=domain.pillar.code)

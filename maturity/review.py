@@ -107,6 +107,8 @@ class DomainEvidence:
     comment_error: str = ""
     queries: list[QueryToSend] = field(default_factory=list)  # the cross-checks that fire on it now
     sent: list[ReviewQuery] = field(default_factory=list)  # the queries sent on it, with the lead's answers
+    # The "Evidence verified" box: ticked as saved, or as posted when a decision is refused.
+    evidence_verified: bool = False
 
 
 @dataclass

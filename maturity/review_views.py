@@ -4,11 +4,12 @@ beside each answer comes from maturity.review, the queues' rows from maturity.qu
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 
 from maturity import access, actions, checks, queues, review_queries
 from maturity import review as evidence
-from maturity.forms import ReviewForm, checked
+from maturity.forms import EvidenceVerificationForm, ReviewForm, checked
 from maturity.models import Cycle
 from maturity.pages import assessment_url, indicator_rows, pillars_of
 from maturity.views import _context, _existing
@@ -93,6 +94,20 @@ def _decide(request, assessment, version: int, decision: str, comments: dict[str
     return "Assessment returned to the trust with your comments and queries."
 
 
+def _save_verification(request, assessment, version: int, ticked: set[str], verified: set[str]) -> int:
+    """Verify the evidence newly ticked and take back what was unticked, before the decision in the same
+    transaction; returns the assessment's version after them, for the decision to name."""
+    if newly := sorted(ticked - verified):
+        version = actions.verify_evidence(
+            by=request.user, assessment=assessment, expected_version=version, domain_codes=newly
+        ).version
+    if untaken := sorted(verified - ticked):
+        version = actions.unverify_evidence(
+            by=request.user, assessment=assessment, expected_version=version, domain_codes=untaken
+        ).version
+    return version
+
+
 @login_required
 def review(request, code, year, setting=None):
     target, assessment = _existing(request, code, year, setting)
@@ -100,13 +115,21 @@ def review(request, code, year, setting=None):
         raise PermissionDenied("You may not review this assessment.")
     pillars = pillars_of(assessment)
     errors, comments, chosen = {}, {}, []
+    rows = [row for pillar in pillars for row in pillar.rows]
+    verified = {row.domain.code for row in rows if row.evidence_verified_at is not None}
+    ticked = verified
     if request.method == "POST":
-        # Every comment and query box goes with either button: kept on the page when the decision is refused.
-        form = ReviewForm([row.domain.code for pillar in pillars for row in pillar.rows], request.POST)
+        # Every comment, query and "Evidence verified" box goes with either button: kept on the page when the
+        # decision is refused.
+        form = ReviewForm([row.domain.code for row in rows], request.POST)
         comments, chosen = form.comments(), form.queries()
+        ticked = EvidenceVerificationForm([row.domain.code for row in rows if row.has_evidence], request.POST).ticked()
         try:
             cleaned = checked(form)
-            done = _decide(request, assessment, cleaned["version"], cleaned["decision"], comments, chosen)
+            # The verification is saved in the decision's transaction: a refused decision saves none of it.
+            with transaction.atomic():
+                version = _save_verification(request, assessment, cleaned["version"], ticked, verified)
+                done = _decide(request, assessment, version, cleaned["decision"], comments, chosen)
         except actions.Invalid as error:
             errors = error.errors
         except (actions.Conflict, actions.WrongState) as error:
@@ -125,6 +148,7 @@ def review(request, code, year, setting=None):
         for domain in pillar.domains:
             code = domain.row.domain.code
             domain.comment, domain.comment_error = comments.get(code, ""), errors.get(f"comment-{code}", "")
+            domain.evidence_verified = code in ticked
             for query in domain.queries:
                 query.error = errors.get(query.field_name, "")
     for indicator in found.indicators:

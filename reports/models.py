@@ -96,6 +96,15 @@ class PillarScore(SummaryRow):
     pillar_name = models.CharField(max_length=60)
     pillar_position = models.PositiveSmallIntegerField()
     score = models.FloatField()
+    verified_share = models.FloatField(
+        null=True,
+        help_text="Share (0 to 1) of the answered domains whose evidence a reviewer verified; empty for published "
+        "scores, which have no domains",
+    )
+    verified_score = models.FloatField(
+        null=True,
+        help_text="The same score over the verified answers only (overall: weighted); empty when none is verified",
+    )
 
     class Meta:
         indexes = [
@@ -133,6 +142,11 @@ class GapScore(SummaryRow):
         return f"{self.cycle_year} {self.org_code} {self.care_setting} {self.theme}: gap {self.gap}"
 
 
+# What backs a domain's level, as DomainScore.evidence and the domain-scores export say it.
+EVIDENCE_VERIFIED, EVIDENCE_SELF_ASSERTED, EVIDENCE_NONE = "verified", "self-asserted", "none"
+EVIDENCE_VALUES = (EVIDENCE_VERIFIED, EVIDENCE_SELF_ASSERTED, EVIDENCE_NONE)
+
+
 class DomainScore(SummaryRow):
     """One counted assessment's level on one domain (returns entered here only: published results have no domains)."""
 
@@ -141,6 +155,12 @@ class DomainScore(SummaryRow):
     pillar_code = models.CharField(max_length=30)
     pillar_name = models.CharField(max_length=60)
     level = models.PositiveSmallIntegerField()
+    evidence = models.CharField(
+        max_length=13,
+        choices=[(value, value) for value in EVIDENCE_VALUES],
+        help_text="verified (a reviewer verified the note or link), self-asserted (evidence given, not verified) or "
+        "none (no note or link)",
+    )
 
     class Meta:
         indexes = [
@@ -212,7 +232,10 @@ class AreaStat(models.Model):
     area_type = models.CharField(max_length=10, choices=AreaType.choices)
     area_code = models.CharField(max_length=60, help_text="E for England, a region or ICS code, trust type|setting")
     area_name = models.CharField(max_length=150)
-    metric_type = models.CharField(max_length=10, help_text="pillar, gap or indicator")
+    metric_type = models.CharField(
+        max_length=10,
+        help_text="pillar, gap, indicator, or evidence (verified_share:<pillar> and verified_score:<pillar>)",
+    )
     metric_code = models.CharField(
         max_length=70, help_text="A pillar code, 'overall', theme:target for a gap, or an indicator code"
     )

@@ -1498,6 +1498,66 @@ def stacked_counts(
     )
 
 
+VERIFIED_SHARE_TITLE = "Scores backed by verified evidence (%)"
+
+
+def verified_evidence(
+    id: str,
+    df: pd.DataFrame,
+    *,
+    title: str = "Scores backed by verified evidence",
+    description: str = (
+        "Each pillar's share of scores whose evidence a reviewer verified, with the mean score over every answer "
+        "and over the verified answers only."
+    ),
+) -> Chart:
+    """Columns: pillar_name, share (0 to 1: the share of scores backed by verified evidence), score (the mean over
+    every answer), verified_score (the mean over verified answers only; missing when none, or when too few returns
+    have one to show), n (returns), and optionally code. The chart draws the shares as bars on a 0-100 % axis; the
+    table carries both means beside them, which is the comparison the section's sentence makes."""
+    columns = ["Pillar", VERIFIED_SHARE_TITLE, "Mean score, every answer", "Mean score, verified answers only"]
+    if _is_blank(df):
+        return _empty(id, title, description, columns)
+    pillars = _values(df["pillar_name"])
+    shares = [None if value is None else value * 100 for value in _values(df["share"])]
+    data = [
+        {
+            "type": "bar",
+            "name": VERIFIED_SHARE_TITLE,
+            "x": shares,
+            "y": pillars,
+            "orientation": "h",
+            "marker": {"color": NHS_BLUE},
+            "hovertemplate": "%{y}<br>Backed by verified evidence: %{x:.0f} %<extra></extra>",
+        }
+    ]
+    layout = _layout(
+        height=_labels_height(pillars, per_row=30),
+        legend=False,
+        xaxis=_axis(VERIFIED_SHARE_TITLE, range=[0, 100], ticksuffix=" %"),
+        yaxis=_label_axis("Pillar", pillars),
+    )
+    table = pd.DataFrame(
+        {
+            "Pillar": pillars,
+            VERIFIED_SHARE_TITLE: shares,
+            "Mean score, every answer": _values(df["score"]),
+            "Mean score, verified answers only": _values(df["verified_score"]),
+        }
+    )
+    if _has(df, "n"):
+        table["Assessments"] = _values(df["n"])
+    return Chart(
+        id,
+        title,
+        description,
+        _figure(data, layout),
+        _with_code(table, _codes(df)),
+        long_categories=True,
+        units={VERIFIED_SHARE_TITLE: "%"},
+    )
+
+
 def _nice_bin_size(span: float, target_bins: int = 10) -> float:
     """A round bin width (1, 2, 2.5 or 5 × a power of ten) giving about `target_bins` bins over `span`."""
     if span <= 0:

@@ -24,7 +24,7 @@ from reports.dashboards.gaps import LEVELS, POINTS, UNIT_ORDER, Target, read_fra
 from reports.dashboards.headline import Headline, area_headline, ics_headline, trust_headline
 from reports.dashboards.summary import summarise
 from reports.models import AreaStat, GapScore, IndicatorScore, PillarScore, ProgressStat
-from reports.summaries import versions
+from reports.summaries import rules, versions
 from trusts.models import ICS, Region, Trust
 from trusts.permissions import MIN_GROUP, viewer_of
 
@@ -264,6 +264,8 @@ def _trust(trust, year, cycles, viewer) -> Dashboard:
             "pillar_name",
             "pillar_position",
             "score",
+            "verified_share",
+            "verified_score",
         ],
     )
     if own.empty:
@@ -274,7 +276,8 @@ def _trust(trust, year, cycles, viewer) -> Dashboard:
     peers = {f"{t}|{s}" for t, s in own[["trust_type", "care_setting"]].drop_duplicates().itertuples(index=False)}
     ics_codes = set(own["ics_code"])
     comparators = AreaStat.objects.in_cycle(year).filter(
-        Q(area_type="england") | Q(area_type="ics", area_code__in=ics_codes) | Q(area_type="peer", area_code__in=peers)
+        Q(area_type="england") | Q(area_type="ics", area_code__in=ics_codes) | Q(area_type="peer", area_code__in=peers),
+        metric_type="pillar",
     )
     visible = read_frame(
         comparators.shown_to(viewer),
@@ -317,6 +320,8 @@ def _trust(trust, year, cycles, viewer) -> Dashboard:
     if hidden:
         comparison.notes.append("Comparisons over fewer than 5 assessments entered here are not shown.")
     dashboard.sections.append(comparison)
+    if evidence := _trust_evidence_section(trust, own):
+        dashboard.sections.append(evidence)
 
     history = read_frame(
         PillarScore.objects.for_org(trust.code).providers().filter(cycle_year__in=cycles).shown_to(viewer),
@@ -436,6 +441,147 @@ def _metric(stats: pd.DataFrame, area_type: str, area_code: str, column: str, na
         (stats["area_type"] == area_type) & (stats["area_code"] == area_code) & (stats["metric_type"] == "pillar")
     ]
     return rows[["metric_code", column]].rename(columns={"metric_code": "pillar_code", column: name})
+
+
+# --- Verified evidence -------------------------------------------------------------------------------------------
+
+EVIDENCE_TITLE = "Verified evidence"
+EVIDENCE_INTRO = (
+    "How many scores are backed by evidence (a note or link) that a reviewer checked and marked verified, and each "
+    "pillar's mean score over every answer beside its mean over the verified answers only. A return's share is the "
+    "share of its answered domains with verified evidence; an area's is the mean over its returns."
+)
+
+
+def _verified_rows(own: pd.DataFrame) -> pd.DataFrame:
+    """One area's pillars (overall first) as charts.verified_evidence reads them, from its AreaStat rows (columns
+    metric_type, metric_code, metric_name, metric_position, n, mean): the pillar means and the evidence metrics."""
+    columns = ["pillar_code", "pillar_name", "share", "score", "verified_score", "n"]
+    evidence = own[own["metric_type"] == rules.EVIDENCE_METRIC_TYPE]
+    if evidence.empty:
+        return pd.DataFrame(columns=columns)
+    measure = evidence["metric_code"].str.partition(":")
+    evidence = evidence.assign(measure=measure[0], pillar_code=measure[2])
+    shares = evidence[evidence["measure"] == rules.VERIFIED_SHARE].sort_values("metric_position")
+    verified = evidence[evidence["measure"] == rules.VERIFIED_SCORE].set_index("pillar_code")["mean"]
+    scores = own[own["metric_type"] == "pillar"].set_index("metric_code")["mean"]
+    return pd.DataFrame(
+        {
+            "pillar_code": shares["pillar_code"],
+            "pillar_name": shares["metric_name"],
+            "share": shares["mean"],
+            "score": shares["pillar_code"].map(scores),
+            "verified_score": shares["pillar_code"].map(verified),
+            "n": shares["n"],
+        },
+        columns=columns,
+    )
+
+
+def _share_words(share: float) -> str:
+    """A share as the sentences say it: a whole percentage, but "Under 1 %" rather than "0 %" when some are."""
+    return "Under 1 %" if 0 < share < 0.005 else f"{share * 100:.0f} %"
+
+
+def verified_sentence(name: str, rows: pd.DataFrame) -> str:
+    """The answer in one line, from an area's overall row: "42 % of Greater Manchester's scores are backed by
+    verified evidence", with the overall means with and without the unverified answers."""
+    overall = rows[rows["pillar_code"] == "overall"]
+    if overall.empty:
+        return ""
+    row = overall.iloc[0]
+    returns = f"{int(row['n'])} return{'s' if int(row['n']) != 1 else ''}"
+    sentence = f"{_share_words(row['share'])} of {name}'s scores are backed by verified evidence ({returns})."
+    if pd.notna(row["verified_score"]) and pd.notna(row["score"]):
+        sentence += (
+            f" The mean overall score is {row['score']:.1f} over every answer and {row['verified_score']:.1f} "
+            "over the verified answers only."
+        )
+    return sentence
+
+
+def _evidence_section(year, viewer, areas: list[tuple[str, str, str]]) -> Section:
+    """The verified share and the means with and without unverified answers for each of `areas` (area type, code,
+    name for people): aggregates the viewer may read, as every area figure (over at least 5 returns, or an area it
+    sees by name)."""
+    section = Section(EVIDENCE_TITLE, EVIDENCE_INTRO, lead_chart_in_pack=False)
+    where = Q()
+    for area_type, code, _ in areas:
+        where |= Q(area_type=area_type, area_code=code)
+    figures = AreaStat.objects.in_cycle(year).filter(where, metric_type__in=["pillar", rules.EVIDENCE_METRIC_TYPE])
+    shown = read_frame(
+        figures.shown_to(viewer),
+        ["area_type", "area_code", "metric_type", "metric_code", "metric_name", "metric_position", "n", "mean"],
+    )
+    with_evidence = set(
+        figures.filter(metric_code=rules.verified_metric(rules.VERIFIED_SHARE, "overall")).values_list(
+            "area_type", "area_code"
+        )
+    )
+    sentences, withheld_means = [], False
+    for area_type, code, name in areas:
+        rows = _verified_rows(shown[(shown["area_type"] == area_type) & (shown["area_code"] == code)])
+        if rows.empty:
+            if (area_type, code) in with_evidence:
+                section.notes.append(f"{name}'s share is not shown: fewer than {MIN_GROUP} returns were entered here.")
+            continue
+        # The verified-only mean counts the returns with a verified answer, which may be too few to show.
+        withheld_means = withheld_means or bool((rows["verified_score"].isna() & (rows["share"] > 0)).any())
+        sentences.append(verified_sentence(name, rows))
+        section.charts.append(
+            charts.verified_evidence(
+                f"evidence-{area_type}",
+                rows.assign(code=None if code == "E" else code),
+                title=f"{name}: scores backed by verified evidence",
+            )
+        )
+    if withheld_means:
+        section.notes.append(
+            f"A mean over the verified answers only is not shown where fewer than {MIN_GROUP} returns have one."
+        )
+    section.intro = " ".join([*sentences, EVIDENCE_INTRO])
+    if not section.charts and not section.notes:
+        section.notes.append(f"No return entered here counts in {year} yet.")
+    return section
+
+
+def _trust_evidence_section(trust, own: pd.DataFrame) -> Section | None:
+    """The trust's own returns: each care setting's share of scores backed by verified evidence per pillar, with its
+    scores over every answer and over the verified answers only. `own` is the trust's pillar rows the viewer may
+    read; None when none of them is a return entered here (published results have no evidence)."""
+    entered = own[own["verified_share"].notna()]
+    if entered.empty:
+        return None
+    section = Section(EVIDENCE_TITLE, lead_chart_in_pack=False)
+    sentences = []
+    for setting, rows in entered.groupby("care_setting", sort=False):
+        rows = rows.sort_values("pillar_position")
+        label = _label(trust.name, setting)
+        frame = pd.DataFrame(
+            {
+                "pillar_code": rows["pillar_code"],
+                "pillar_name": rows["pillar_name"],
+                "share": rows["verified_share"],
+                "score": rows["score"],
+                "verified_score": rows["verified_score"],
+                "code": trust.code,
+            }
+        )
+        overall = frame[frame["pillar_code"] == "overall"]
+        if not overall.empty:
+            share = _share_words(overall["share"].iloc[0])
+            sentences.append(f"{share} of the scores of {label} are backed by verified evidence.")
+        section.charts.append(
+            charts.verified_evidence(
+                f"evidence-{setting}",
+                frame,
+                title=f"{label}: scores backed by verified evidence",
+                description="Each pillar's share of this return's scores whose evidence a reviewer verified, with "
+                "its score over every answer and over the verified answers only.",
+            )
+        )
+    section.intro = " ".join([*sentences, EVIDENCE_INTRO])
+    return section
 
 
 # --- Money and people ----------------------------------------------------------------------------------------------
@@ -642,6 +788,10 @@ def _ics(ics, year, cycles, viewer) -> Dashboard:
             per_trust=named,
         )
     )
+    if not dashboard.is_published:
+        dashboard.sections.append(
+            _evidence_section(year, viewer, [("ics", ics.code, name), ("england", "E", "England")])
+        )
 
     progress = read_frame(
         ProgressStat.objects.filter(cycle_year=year, area_type="ics", area_code=ics.code).shown_to(viewer),
@@ -1142,6 +1292,9 @@ def _area(region, year, cycles, viewer) -> Dashboard:
             per_trust=named,
         )
     )
+    if not dashboard.is_published:
+        evidence_areas = [("region", region.code, place)] if region else []
+        dashboard.sections.append(_evidence_section(year, viewer, [*evidence_areas, ("england", "E", "England")]))
 
     dashboard.sections.append(_movement_section(year, cycles, area_filter, viewer, named, f"{place}: ", biggest=10))
 

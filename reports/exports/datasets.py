@@ -181,6 +181,12 @@ DOMAIN_SCORES = Dataset(
         Column("pillar_code", "pillar_code", "The pillar the domain belongs to (codes as in pillar-scores)"),
         Column("pillar_name", "pillar_name", "The pillar's name"),
         Column("level", "level", "The level reached, a whole number from 1 to 5"),
+        Column(
+            "evidence",
+            "evidence",
+            "What backs the level: verified (a reviewer verified its evidence note or link), self-asserted (evidence "
+            "given, not verified) or none (no evidence note or link)",
+        ),
         SOURCE,
         STATUS,
         IS_DEMO,

@@ -48,3 +48,19 @@ AREA_INDICATORS = (
     ("digital_spend_pct", "Digital spend (% of budget)", 1, SPEND_BENCHMARK),
     ("ddat_vacancy_pct", "DDaT vacancy rate (%)", 2, None),
 )
+
+
+# The area statistics of the verified evidence behind the pillar scores (AreaStat metric_type "evidence"), from the
+# pillar rows of entered returns, one metric per measure and pillar (and overall), coded "<measure>:<pillar code>":
+# - verified_share: each return's share of answered domains whose evidence a reviewer verified; its mean is the
+#   area's share of verified scores (the return being the unit, as everywhere);
+# - verified_score: each return's pillar score over its verified answers only; its mean is the area's score without
+#   the unverified answers. Only returns with a verified answer on the pillar have one, so its n is theirs.
+# Both follow the minimum group like every other area figure.
+EVIDENCE_METRIC_TYPE = "evidence"
+VERIFIED_SHARE, VERIFIED_SCORE = "verified_share", "verified_score"
+VERIFIED_MEASURES = (VERIFIED_SHARE, VERIFIED_SCORE)
+
+
+def verified_metric(measure: str, pillar_code: str) -> str:
+    return f"{measure}:{pillar_code}"

@@ -33,7 +33,17 @@ from maturity.models import (
     TargetKind,
     Theme,
 )
-from reports.models import AreaStat, DomainScore, GapScore, IndicatorScore, PillarScore, ProgressStat
+from reports.models import (
+    EVIDENCE_NONE,
+    EVIDENCE_SELF_ASSERTED,
+    EVIDENCE_VERIFIED,
+    AreaStat,
+    DomainScore,
+    GapScore,
+    IndicatorScore,
+    PillarScore,
+    ProgressStat,
+)
 from reports.summaries import problems, rules
 from trusts.models import ICS, Region, Trust
 
@@ -257,49 +267,71 @@ def unusable_numbers(where: Filter) -> tuple[str, list]:
 # --- Assessment rows ---------------------------------------------------------------------------------------------
 
 
+def _has_evidence(alias: str) -> str:
+    return f"({alias}.evidence_note <> '' OR {alias}.evidence_link <> '')"
+
+
 def pillar_scores(where: Filter) -> tuple[str, list]:
     """One row per counted assessment × pillar: the mean of the pillar's domain levels; its overall score, the
     weighted mean of all its domain levels; and the scores NHS England published (no pillar: the overall), but for
-    one that is not finite (unusable_numbers lists it)."""
+    one that is not finite (unusable_numbers lists it).
+
+    Beside each entered score, what verified evidence backs it: the
+    share of its answered domains whose evidence a reviewer verified, and the same mean (overall: weighted) over
+    those domains only, empty when there is none. A published score has neither."""
     org, params = _org_cte(where)
-    columns = _insert_columns(["pillar_code", "pillar_name", "pillar_position", "score"])
+    columns = _insert_columns(
+        ["pillar_code", "pillar_name", "pillar_position", "score", "verified_share", "verified_score"]
+    )
     sql = f"""INSERT INTO {{pillar_score}} ({columns})
     WITH {org}, ans AS (
-        SELECT x.assessment_id AS assessment_id, x.domain_id AS domain_id, x.level AS level
+        SELECT x.assessment_id AS assessment_id, x.domain_id AS domain_id, x.level AS level,
+               CASE WHEN x.evidence_verified_at IS NOT NULL AND {_has_evidence("x")} THEN 1 ELSE 0 END AS verified
         FROM {{answer}} x JOIN org ON org.assessment_id = x.assessment_id
         WHERE x.level IS NOT NULL
     ), scores AS (
         SELECT ans.assessment_id AS assessment_id, p.code AS pillar_code, p.name AS pillar_name,
-               p.position AS pillar_position, CAST(SUM(ans.level) AS FLOAT) / COUNT(*) AS score
+               p.position AS pillar_position, CAST(SUM(ans.level) AS FLOAT) / COUNT(*) AS score,
+               CAST(SUM(ans.verified) AS FLOAT) / COUNT(*) AS verified_share,
+               CAST(SUM(CASE WHEN ans.verified = 1 THEN ans.level END) AS FLOAT) / NULLIF(SUM(ans.verified), 0)
+                   AS verified_score
         FROM ans JOIN {{domain}} d ON d.id = ans.domain_id JOIN {{pillar}} p ON p.id = d.pillar_id
         GROUP BY ans.assessment_id, p.code, p.name, p.position
         UNION ALL
         SELECT ans.assessment_id, %s, %s, %s,
-               CAST(SUM(ans.level * d.weight) AS FLOAT) / CAST(SUM(d.weight) AS FLOAT)
+               CAST(SUM(ans.level * d.weight) AS FLOAT) / CAST(SUM(d.weight) AS FLOAT),
+               CAST(SUM(ans.verified) AS FLOAT) / COUNT(*),
+               CAST(SUM(CASE WHEN ans.verified = 1 THEN ans.level * d.weight END) AS FLOAT)
+                   / CAST(NULLIF(SUM(CASE WHEN ans.verified = 1 THEN d.weight END), 0) AS FLOAT)
         FROM ans JOIN {{domain}} d ON d.id = ans.domain_id
         GROUP BY ans.assessment_id
         HAVING SUM(d.weight) <> 0
         UNION ALL
-        SELECT ps.assessment_id, COALESCE(p.code, %s), COALESCE(p.name, %s), COALESCE(p.position, %s), ps.score
+        SELECT ps.assessment_id, COALESCE(p.code, %s), COALESCE(p.name, %s), COALESCE(p.position, %s), ps.score,
+               CAST(NULL AS FLOAT), CAST(NULL AS FLOAT)
         FROM {{published}} ps JOIN org ON org.assessment_id = ps.assessment_id
         LEFT JOIN {{pillar}} p ON p.id = ps.pillar_id
         WHERE {_finite("ps.score")}
     )
-    SELECT {_org_select()}, s.pillar_code, s.pillar_name, s.pillar_position, s.score
+    SELECT {_org_select()}, s.pillar_code, s.pillar_name, s.pillar_position, s.score, s.verified_share,
+           s.verified_score
     FROM org JOIN scores s ON s.assessment_id = org.assessment_id"""
     return sql.format(**tables()), [*params, *rules.OVERALL, *rules.OVERALL]
 
 
 def domain_scores(where: Filter) -> tuple[str, list]:
+    """One row per counted assessment × answered domain, with what backs its level: verified,
+    self-asserted or none."""
     org, params = _org_cte(where)
-    columns = _insert_columns(["domain_code", "domain_name", "pillar_code", "pillar_name", "level"])
+    columns = _insert_columns(["domain_code", "domain_name", "pillar_code", "pillar_name", "level", "evidence"])
     sql = f"""INSERT INTO {{domain_score}} ({columns})
     WITH {org}
-    SELECT {_org_select()}, d.code, d.name, p.code, p.name, x.level
+    SELECT {_org_select()}, d.code, d.name, p.code, p.name, x.level,
+           CASE WHEN NOT {_has_evidence("x")} THEN %s WHEN x.evidence_verified_at IS NOT NULL THEN %s ELSE %s END
     FROM org JOIN {{answer}} x ON x.assessment_id = org.assessment_id
     JOIN {{domain}} d ON d.id = x.domain_id JOIN {{pillar}} p ON p.id = d.pillar_id
     WHERE x.level IS NOT NULL"""
-    return sql.format(**tables()), params
+    return sql.format(**tables()), [*params, EVIDENCE_NONE, EVIDENCE_VERIFIED, EVIDENCE_SELF_ASSERTED]
 
 
 def indicator_scores(where: Filter) -> tuple[str, list]:
@@ -586,7 +618,8 @@ STATS_METHODS = {"windows": _stats_by_windows, "percentile_cont": _stats_by_perc
 def area_stats(rows: Filter, areas: Filter, area_types, metrics: set[tuple], method=None) -> tuple[str, list]:
     """The spread of each metric over each area's provider assessments, from the pillar, gap and indicator rows
     already written: n, mean, quartiles, deciles, and for gaps the share meeting the target and the median measured;
-    for the indicators of rules.AREA_INDICATORS (metric_type 'indicator') the share at or above their benchmark.
+    for the indicators of rules.AREA_INDICATORS (metric_type 'indicator') the share at or above their benchmark; and
+    per pillar the verified evidence behind the scores (metric_type 'evidence', rules.verified_metric).
 
     rows selects the summary rows read (s: a pillar or gap score), areas the areas written (area_type and the
     row's columns); metrics the gap metrics as gap_target_rows gives them; method how the quantiles are computed
@@ -594,11 +627,14 @@ def area_stats(rows: Filter, areas: Filter, area_types, metrics: set[tuple], met
     metrics_cte, metric_params = _rows_cte("metrics", METRIC_COLUMNS, sorted(metrics))
     indicators_cte, indicator_params = _rows_cte("area_indicators", AREA_INDICATOR_COLUMNS, rules.AREA_INDICATORS)
     types_cte, type_params = _area_types_cte(area_types)
+    verified_cte, verified_params = _rows_cte(
+        "verified_measures", [("measure", "TEXT")], [(measure,) for measure in rules.VERIFIED_MEASURES]
+    )
     dialect_ = dialect()
     stats_cte, stats_params = STATS_METHODS[method or dialect_["area_quantiles"]](areas)
     deciles = dialect_["json_array"].format(", ".join(dialect_["round6"].format(f"d{k}") for k in DECILE_TWENTIETHS))
     sql = f"""INSERT INTO {{area_stat}} ({GROUP}, n, mean, median, q1, q3, deciles, share_met, measured_median)
-    WITH {metrics_cte}, {indicators_cte}, {types_cte}, src AS (
+    WITH {metrics_cte}, {indicators_cte}, {types_cte}, {verified_cte}, src AS (
         SELECT 'pillar' AS metric_type, s.cycle_year AS cycle_year, s.source AS source, s.region_code AS region_code,
                s.region_name AS region_name, s.ics_code AS ics_code, s.ics_name AS ics_name,
                s.org_code AS org_code, s.org_name AS org_name, s.trust_type AS trust_type,
@@ -620,6 +656,15 @@ def area_stats(rows: Filter, areas: Filter, area_types, metrics: set[tuple], met
                CAST(NULL AS FLOAT)
         FROM {{indicator_score}} s JOIN area_indicators ai ON ai.code = s.indicator_code
         WHERE s.org_type = 'trust' AND s.number IS NOT NULL AND {rows.sql}
+        UNION ALL
+        SELECT 'evidence', s.cycle_year, s.source, s.region_code, s.region_name, s.ics_code, s.ics_name,
+               s.org_code, s.org_name, s.trust_type, s.care_setting, ve.measure || ':' || s.pillar_code,
+               s.pillar_name, s.pillar_position,
+               CASE ve.measure WHEN 'verified_share' THEN s.verified_share ELSE s.verified_score END,
+               CAST(NULL AS FLOAT), CAST(NULL AS FLOAT)
+        FROM {{pillar_score}} s CROSS JOIN verified_measures ve
+        WHERE s.org_type = 'trust' AND s.verified_share IS NOT NULL AND {rows.sql}
+          AND (ve.measure = 'verified_share' OR s.verified_score IS NOT NULL)
     ), in_areas AS (
         {_in_areas("1 = 1", areas)}
     ), {stats_cte}
@@ -630,6 +675,8 @@ def area_stats(rows: Filter, areas: Filter, area_types, metrics: set[tuple], met
         *metric_params,
         *indicator_params,
         *type_params,
+        *verified_params,
+        *rows.params,
         *rows.params,
         *rows.params,
         *rows.params,

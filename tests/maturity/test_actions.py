@@ -96,6 +96,9 @@ def do(action, assessment, by):
         return actions.approve_assessment(by=by, assessment=assessment, expected_version=version)
     if action == "reopen":
         return actions.reopen_assessment(by=by, assessment=assessment, expected_version=version, reason="Error found")
+    if action in ("verify", "unverify"):
+        verify = actions.verify_evidence if action == "verify" else actions.unverify_evidence
+        return verify(by=by, assessment=assessment, expected_version=version, domain_codes=["WL01"])
     raise AssertionError(action)
 
 
@@ -125,6 +128,8 @@ TRUST_ACTIONS = {
     "return": (Status.SUBMITTED, {"reviewer", "admin"}),
     "approve": (Status.SUBMITTED, {"reviewer", "admin"}),
     "reopen": (Status.APPROVED, {"analyst", "admin"}),
+    "verify": (Status.SUBMITTED, {"reviewer", "admin"}),
+    "unverify": (Status.SUBMITTED, {"reviewer", "admin"}),
 }
 ICS_ACTIONS = {
     "save": (Status.DRAFT, {"reviewer", "admin"}),
@@ -132,6 +137,8 @@ ICS_ACTIONS = {
     "return": (Status.SUBMITTED, {"analyst", "admin"}),
     "approve": (Status.SUBMITTED, {"analyst", "admin"}),
     "reopen": (Status.APPROVED, {"analyst", "admin"}),
+    "verify": (Status.SUBMITTED, {"analyst", "admin"}),
+    "unverify": (Status.SUBMITTED, {"analyst", "admin"}),
 }
 ROLES = ["lead", "neighbour lead", "reviewer", "other reviewer", "analyst", "admin"]
 
@@ -174,14 +181,26 @@ ALLOWED_FROM = {
     "return": {Status.SUBMITTED},
     "approve": {Status.SUBMITTED},
     "reopen": {Status.APPROVED},
+    "verify": {Status.SUBMITTED},
+    "unverify": {Status.SUBMITTED},
 }
-ACTOR = {"save": "lead", "submit": "lead", "return": "reviewer", "approve": "reviewer", "reopen": "analyst"}
+ACTOR = {
+    "save": "lead",
+    "submit": "lead",
+    "return": "reviewer",
+    "approve": "reviewer",
+    "reopen": "analyst",
+    "verify": "reviewer",
+    "unverify": "reviewer",
+}
 AFTER = {
     "save": None,
     "submit": Status.SUBMITTED,
     "return": Status.RETURNED,
     "approve": Status.APPROVED,
     "reopen": Status.DRAFT,
+    "verify": None,
+    "unverify": None,
 }
 
 

@@ -6,9 +6,17 @@ import datetime
 import pytest
 
 from maturity.models import DomainAnswer, GapTarget, IndicatorValue, Pillar, PublishedScore, Source, Status
-from reports.models import AreaStat, GapScore, IndicatorScore, PillarScore, ProgressStat
+from reports.models import AreaStat, DomainScore, GapScore, IndicatorScore, PillarScore, ProgressStat
 from reports.summaries import rules, tables
-from tests.factories import AssessmentFactory, CycleFactory, DomainFactory, ICSFactory, RegionFactory, TrustFactory
+from tests.factories import (
+    AssessmentFactory,
+    CycleFactory,
+    DomainFactory,
+    ICSFactory,
+    RegionFactory,
+    TrustFactory,
+    UserFactory,
+)
 from trusts.models import CareSetting, TrustType
 
 
@@ -56,8 +64,17 @@ def domain(world, pillar="well_led", weight=1, themes=()):
     )
 
 
-def answer(of, domain_, level):
-    DomainAnswer.objects.create(assessment=of, domain=domain_, level=level)
+def answer(of, domain_, level, evidence="", verified=False):
+    """An answer; `evidence` a note, `verified` as a reviewer would mark it (maturity.actions.verify_evidence)."""
+    reviewer = UserFactory() if verified else None
+    DomainAnswer.objects.create(
+        assessment=of,
+        domain=domain_,
+        level=level,
+        evidence_note=evidence,
+        evidence_verified_by=reviewer,
+        evidence_verified_at=datetime.datetime(2026, 6, 1, tzinfo=datetime.UTC) if verified else None,
+    )
 
 
 def target(world, theme, kind, value, description, indicator_code=""):
@@ -113,6 +130,72 @@ def test_published_scores_are_taken_as_published_with_the_overall_unnamed(world)
     assert scores == {"well_led": 2.75, "overall": 2.5}
     overall = PillarScore.objects.get(pillar_code="overall")
     assert (overall.pillar_name, overall.pillar_position, overall.source) == ("Overall", 0, "published")
+
+
+# --- Verified evidence -------------------------------------------------------------------------------------------
+
+
+def test_pillar_scores_carry_the_share_of_verified_answers_and_the_score_over_them(world):
+    return_ = assessment(world, trust(world, "R0A"))
+    well_led = [domain(world), domain(world), domain(world)]
+    safe = [domain(world, pillar="safe_practice", weight=2), domain(world, pillar="safe_practice")]
+    # Well Led: 2 (verified), 3 (evidence, not verified), 4 (no evidence) -> share 1/3, verified-only score 2.
+    answer(return_, well_led[0], 2, "Board paper", verified=True)
+    answer(return_, well_led[1], 3, "Board paper")
+    answer(return_, well_led[2], 4)
+    # Safe Practice: 5 (weight 2, verified), 1 (weight 1, no evidence) -> share 1/2, verified-only score 5.
+    answer(return_, safe[0], 5, "Audit", verified=True)
+    answer(return_, safe[1], 1)
+    tables.rebuild()
+    rows = {row.pillar_code: row for row in PillarScore.objects.all()}
+    assert rows["well_led"].verified_share == pytest.approx(1 / 3) and rows["well_led"].verified_score == 2.0
+    assert rows["safe_practice"].verified_share == 0.5 and rows["safe_practice"].verified_score == 5.0
+    # Overall: 2 of 5 answers verified; weighted over them: (2 * 1 + 5 * 2) / 3 = 4.
+    assert rows["overall"].verified_share == pytest.approx(0.4)
+    assert rows["overall"].verified_score == pytest.approx(4.0)
+
+
+def test_a_score_with_nothing_verified_has_a_share_of_0_and_no_verified_score(world):
+    answer(assessment(world, trust(world, "R0A")), domain(world), 3, "Board paper")
+    tables.rebuild()
+    row = PillarScore.objects.get(pillar_code="well_led")
+    assert (row.verified_share, row.verified_score) == (0.0, None)
+
+
+def test_published_scores_have_no_verified_share(world):
+    return_ = assessment(world, trust(world, "R0A"), status=Status.PUBLISHED, source=Source.PUBLISHED)
+    PublishedScore.objects.create(assessment=return_, pillar=None, score=2.5)
+    tables.rebuild()
+    row = PillarScore.objects.get()
+    assert (row.verified_share, row.verified_score) == (None, None)
+    assert not AreaStat.objects.filter(metric_type=rules.EVIDENCE_METRIC_TYPE).exists()
+
+
+def test_domain_rows_say_whether_their_evidence_is_verified_self_asserted_or_none(world):
+    return_ = assessment(world, trust(world, "R0A"))
+    codes = []
+    for level, evidence, verified in [(2, "Paper", True), (3, "Paper", False), (4, "", False)]:
+        domain_ = domain(world)
+        codes.append(domain_.code)
+        answer(return_, domain_, level, evidence, verified)
+    tables.rebuild()
+    evidence = dict(DomainScore.objects.values_list("domain_code", "evidence"))
+    assert [evidence[code] for code in codes] == ["verified", "self-asserted", "none"]
+
+
+def test_areas_take_the_mean_verified_share_and_the_mean_over_verified_answers(world):
+    well_led = domain(world)
+    # QOP: five returns; two verified at levels 2 and 4, three not (levels 3, 3, 5).
+    for number, (level, verified) in enumerate([(2, True), (4, True), (3, False), (3, False), (5, False)]):
+        answer(assessment(world, trust(world, f"R0{number}")), well_led, level, "Paper", verified)
+    tables.rebuild()
+    share = stat("ics", "QOP", rules.verified_metric(rules.VERIFIED_SHARE, "well_led"))
+    assert (share.n, share.mean, share.metric_type) == (5, pytest.approx(0.4), "evidence")
+    assert (share.metric_name, share.metric_position) == ("Well Led", 1)
+    verified = stat("ics", "QOP", rules.verified_metric(rules.VERIFIED_SCORE, "well_led"))
+    assert (verified.n, verified.mean) == (2, pytest.approx(3.0))
+    assert stat("ics", "QOP").mean == pytest.approx(3.4)  # every answer, as before
+    assert stat("england", "E", rules.verified_metric(rules.VERIFIED_SHARE, "overall")).mean == pytest.approx(0.4)
 
 
 # --- Gaps --------------------------------------------------------------------------------------------------------

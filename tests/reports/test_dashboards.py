@@ -6,14 +6,16 @@ import io
 import re
 from types import SimpleNamespace
 
+import pandas as pd
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from maturity.models import Assessment, DomainAnswer, IndicatorValue, Status
-from reports.dashboards import charts
+from reports.dashboards import charts, sections
 from reports.summaries import refresh, tables
 from tests.factories import (
     AssessmentFactory,
@@ -333,3 +335,75 @@ def test_the_organisation_part_is_cached_until_the_organisations_are_loaded_agai
     assert "Trust Zero" not in page(client, world, "analyst", "/ics/QOP/").content.decode()
     cache.set(ORGANISATIONS_TOKEN, "a-new-load", timeout=None)  # what load_organisations does once committed
     assert "Trust Zero" in page(client, world, "analyst", "/ics/QOP/").content.decode()
+
+
+# --- Verified evidence -------------------------------------------------------------------------------------------
+
+
+def numbers(cells: list[str]) -> list[float | None]:
+    return [float(cell) if cell else None for cell in cells]
+
+
+def verify_evidence_of(trusts, codes=("WL01",)):
+    """Evidence on every answer of these trusts' returns, verified by a reviewer on `codes`, then a rebuild."""
+    reviewer = analyst()
+    answers = DomainAnswer.objects.filter(assessment__trust__in=trusts)
+    answers.update(evidence_note="Board paper")
+    answers.filter(domain__code__in=codes).update(evidence_verified_by=reviewer, evidence_verified_at=timezone.now())
+    tables.rebuild()
+
+
+def test_the_ics_dashboard_says_how_many_scores_are_backed_by_verified_evidence(client, world):
+    # Greater Manchester's six returns each verify WL01 of their three answers: a third of their scores.
+    verify_evidence_of(world.trusts[0::2])
+    content = page(client, world, "reviewer", "/ics/QOP/").content.decode()
+    assert "33 % of Greater Manchester&#x27;s scores are backed by verified evidence (6 returns)" in content
+    rows = {row[0]: row for row in chart_csv(client, world, "reviewer", "/ics/QOP/", "evidence-ics")}
+    header = rows["Pillar"]
+    assert header[:5] == [
+        "Pillar",
+        charts.VERIFIED_SHARE_TITLE,
+        "Mean score, every answer",
+        "Mean score, verified answers only",
+        "Assessments",
+    ]
+    # Well Led: WL01 alone, verified everywhere; Smart Foundations: nothing verified.
+    assert numbers(rows["Well Led"][1:5]) == [100, 3, 3, 6]
+    assert numbers(rows["Ensure Smart Foundations"][1:4]) == [0, 3, None]
+    # England: the six verified returns of twelve.
+    england = {row[0]: row for row in chart_csv(client, world, "reviewer", "/ics/QOP/", "evidence-england")}
+    assert numbers(england["Well Led"][1:2]) == [50]
+
+
+def test_the_region_and_england_show_the_verified_share_too(client, world):
+    verify_evidence_of(world.trusts)
+    for url, chart in [("/regions/Y62/", "evidence-region"), ("/national/", "evidence-england")]:
+        rows = {row[0]: row for row in chart_csv(client, world, "lead", url, chart)}
+        assert numbers(rows["Well Led"][1:2]) == [100], url
+
+
+def test_an_ics_of_four_returns_shows_no_verified_share_to_those_not_named(client, db):
+    world = build_world(trusts_per_ics=4)
+    verify_evidence_of(world.trusts)
+    client.force_login(lead_of(world.trusts[0]))
+    content = client.get("/ics/QOP/").content.decode()
+    assert "Greater Manchester&#x27;s share is not shown: fewer than 5 returns" in content
+    assert 'id="chart-evidence-ics-caption"' not in content
+    assert "of England&#x27;s scores are backed by verified evidence (8 returns)" in content
+    client.force_login(reviewer_of(world.qop))
+    assert 'id="chart-evidence-ics-caption"' in client.get("/ics/QOP/").content.decode()
+
+
+def test_a_trust_page_shows_its_own_verified_share_per_pillar(client, world):
+    verify_evidence_of(world.trusts[:1])
+    content = page(client, world, "lead", "/trusts/R00/").content.decode()
+    assert "33 % of the scores of Trust 00 – Acute are backed by verified evidence" in content
+    rows = {row[0]: row for row in chart_csv(client, world, "lead", "/trusts/R00/", "evidence-acute")}
+    assert numbers(rows["Well Led"][1:4]) == [100, 3, 3]
+
+
+def test_the_verified_sentence_says_under_1_percent_rather_than_none():
+    rows = pd.DataFrame([{"pillar_code": "overall", "share": 0.003, "score": 2.4, "verified_score": None, "n": 187}])
+    assert sections.verified_sentence("England", rows) == (
+        "Under 1 % of England's scores are backed by verified evidence (187 returns)."
+    )

@@ -67,7 +67,17 @@ ORG = [
 ]
 CONTRACT = {
     "pillar-scores": [*ORG, "pillar_code", "pillar_name", "score", "source", "status"],
-    "domain-scores": [*ORG, "domain_code", "domain_name", "pillar_code", "pillar_name", "level", "source", "status"],
+    "domain-scores": [
+        *ORG,
+        "domain_code",
+        "domain_name",
+        "pillar_code",
+        "pillar_name",
+        "level",
+        "evidence",
+        "source",
+        "status",
+    ],
     "indicators": [*ORG, "indicator_code", "value_number", "value_text", "source", "status"],
     "gaps": [
         *ORG,

@@ -161,6 +161,8 @@ def apply_edit(assessment, leads, reviewers, edit):
     try:
         if kind == "fill":
             answers = {code: {"level": str(level)} for code in ("WL01", "SF01", "SF02")}
+            # Evidence on some answers only, so that verified, self-asserted and none all occur.
+            answers["WL01"]["evidence_note"] = f"Board paper {level % 3}" if level % 3 else ""
             if assessment.care_setting_id != CareSetting.ACUTE:
                 del answers["SF02"]
             actions.save_answers(
@@ -188,7 +190,11 @@ def apply_edit(assessment, leads, reviewers, edit):
             )
         elif kind == "approve":
             actions.approve_assessment(by=reviewer, assessment=assessment, expected_version=assessment.version)
-    except (actions.WrongState, actions.Incomplete):
+        elif kind == "verify":
+            actions.verify_evidence(
+                by=reviewer, assessment=assessment, expected_version=assessment.version, domain_codes=["WL01"]
+            )
+    except (actions.WrongState, actions.Incomplete, actions.Invalid):
         pass
 
 
@@ -196,7 +202,7 @@ EDITS = st.lists(
     st.tuples(
         st.integers(min_value=0, max_value=7),
         st.tuples(
-            st.sampled_from(["fill", "submit", "return", "approve"]),
+            st.sampled_from(["fill", "submit", "return", "approve", "verify"]),
             st.integers(min_value=1, max_value=5),
             st.integers(min_value=0, max_value=20),
         ),
@@ -235,3 +241,26 @@ def test_a_submission_shows_in_its_ics_at_once_and_england_after_the_areas(small
     tables.refresh_areas(2026)
     assert AreaStat.objects.get(area_type="england", metric_code="well_led").mean == 4
     assert first.__class__.objects.get(pk=first.pk).status == Status.SUBMITTED
+
+
+def test_a_verification_refreshes_to_what_a_rebuild_writes(small_world):
+    assessments, leads, reviewers = small_world
+    tables.rebuild()
+    r0a, rbv, rm3 = assessments[0], assessments[2], assessments[4]  # acute returns of three trusts
+    for assessment in (r0a, rbv, rm3):
+        for edit in [("fill", 4, 2), ("submit", 0, 0), ("verify", 0, 0)]:
+            apply_edit(assessment, leads, reviewers, edit)
+    apply_edit(rm3, leads, reviewers, ("return", 0, 0))
+    apply_edit(rm3, leads, reviewers, ("fill", 2, 3))  # changed evidence: no longer verified
+    apply_edit(rm3, leads, reviewers, ("submit", 0, 0))
+    for mark_id in RefreshMark.objects.filter(done_at__isnull=True).values_list("pk", flat=True):
+        refresh.process_mark(mark_id)
+    assert set(DomainScore.objects.filter(domain_code="WL01").values_list("org_code", "evidence")) == {
+        ("R0A", "verified"),
+        ("RBV", "verified"),
+        ("RM3", "self-asserted"),
+    }
+    assert AreaStat.objects.filter(metric_type="evidence", area_type="ics", area_code="QOP").exists()
+    incremental = snapshot()
+    tables.rebuild()
+    assert incremental == snapshot()
