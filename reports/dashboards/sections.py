@@ -531,7 +531,8 @@ def _evidence_section(year, viewer, areas: list[tuple[str, str, str]]) -> Sectio
         section.charts.append(
             charts.verified_evidence(
                 f"evidence-{area_type}",
-                rows.assign(code=None if code == "E" else code),
+                # England has no ODS code: its table has no code column rather than one saying "No data".
+                rows if code == "E" else rows.assign(code=code),
                 title=f"{name}: scores backed by verified evidence",
             )
         )
