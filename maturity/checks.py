@@ -46,7 +46,7 @@ from django.db import transaction
 
 from maturity import review
 from maturity.frameworks import FILE_SUFFIX, Problems, parse, present
-from maturity.models import Assessment, CheckKind, CheckRule, CheckSet, Indicator, IndicatorValue
+from maturity.models import Assessment, CheckKind, CheckRule, CheckSet, Indicator, IndicatorValue, Source
 from maturity.pages import PUBLISHED_INDICATOR_LABELS, long_date
 from maturity.schema_problems import FileProblems, load_validator, schema_problems
 from trusts.permissions import Viewer
@@ -108,10 +108,16 @@ class ReturnData:
     entered: dict[str, object] = field(default_factory=dict)  # indicator code -> the value entered
     published: dict[str, Figure] = field(default_factory=dict)  # indicator code -> the latest published figure
     previous_year: int | None = None
+    # Indicator code -> where an entered value came from when the return was prefilled with it and it was left as
+    # published: the lead did not type it, and a message must not say they did.
+    prefilled: dict[str, str] = field(default_factory=dict)
 
     def figures(self, indicator: str) -> list[Figure]:
         """The entered value first, then the last published one: a check holds the answer against both."""
-        entered = [Figure(self.entered[indicator], ENTERED)] if indicator in self.entered else []
+        source = (
+            f"prefilled in this return from {self.prefilled[indicator]}" if indicator in self.prefilled else ENTERED
+        )
+        entered = [Figure(self.entered[indicator], source)] if indicator in self.entered else []
         return entered + ([self.published[indicator]] if indicator in self.published else [])
 
 
@@ -268,16 +274,15 @@ def return_data(assessment: Assessment, viewer: Viewer) -> ReturnData:
     levels = dict(assessment.answers.filter(level__isnull=False).values_list("domain_id", "level"))
     earlier = review.previous_cycle(assessment.cycle)
     previous = review.last_year_levels(assessment, viewer, earlier, [domain.pk for domain in domains])
-    entered = {
-        value.indicator_code: _entered(value)
-        for value in assessment.indicator_values.filter(is_unknown=False)
-        if _entered(value) is not None
-    }
+    values = [value for value in assessment.indicator_values.filter(is_unknown=False) if _entered(value) is not None]
     return ReturnData(
         domains=[DomainFacts(d.code, d.name, tuple(d.themes), levels.get(d.pk), previous.get(d.pk)) for d in domains],
-        entered=entered,
+        entered={value.indicator_code: _entered(value) for value in values},
         published=latest_published(assessment),
         previous_year=earlier.year if previous else None,
+        prefilled={
+            value.indicator_code: _published_source(value) for value in values if value.source == Source.PUBLISHED
+        },
     )
 
 

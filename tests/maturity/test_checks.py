@@ -299,6 +299,32 @@ def test_the_gatherer_reads_levels_last_years_levels_and_published_figures(rules
     ]
 
 
+def test_a_value_prefilled_from_the_published_figures_is_not_called_entered(rules):
+    """The DSPT status the return was prefilled with, left as published: the lead did not type it."""
+    trust_framework = Framework.objects.get(code="wgll-trust")
+    cycle = Cycle.objects.create(
+        year=2026,
+        kind=CycleKind.COLLECTED,
+        state=CycleState.OPEN,
+        trust_framework=trust_framework,
+        ics_framework=Framework.objects.get(code="wgll-ics"),
+    )
+    assessment = AssessmentFactory(cycle=cycle)
+    DomainAnswer.objects.create(assessment=assessment, domain=trust_framework.domains.get(code="WL06"), level=4)
+    published = {"text": "Approaching Standards", "source": Source.PUBLISHED, "edition": "24/25"}
+    IndicatorValue.objects.create(trust=assessment.trust, indicator_code="dspt_status", **published)
+    IndicatorValue.objects.create(assessment=assessment, indicator_code="dspt_status", **published)
+
+    [finding] = checks.findings_for(assessment, permissions.viewer_of(analyst()))
+    assert finding.message == (
+        "WL06 Cyber security governance is at level 4, but the DSPT status is Approaching Standards (prefilled in "
+        f"this return from {DSPT}): a level of 4 or more expects the DSPT standards to be met."
+    )
+    IndicatorValue.objects.filter(assessment=assessment).update(source=Source.RETURN)
+    [finding] = checks.findings_for(assessment, permissions.viewer_of(analyst()))
+    assert f"Approaching Standards ({ENTERED})" in finding.message
+
+
 # --- The pages ---------------------------------------------------------------------------------------------------
 
 PAGE_RULES = """\
