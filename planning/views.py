@@ -115,6 +115,7 @@ def plan(request, code, year, setting):
         "result": result,
         "pillars": pillars,
         "standings": plans.standings(assessment, result.overall_now, result.overall_planned),
+        "min_group": permissions.MIN_GROUP,
         "form": form,
         "errors": errors,
         "error_list": [(f"#id_{key}", message) for key, message in errors.items()],

@@ -155,6 +155,9 @@ def ics(request, code, template="pages/ics.html"):
         if not plans.may_see_ics_plans(viewer, ics):
             return ""
         summaries = plans.ics_plan_summaries(viewer, ics, year)
+        # No section without a plan: nothing to say.
+        if not summaries:
+            return ""
         return render_to_string("planning/_board_pack_plans.html", {"year": year, "summaries": summaries})
 
     return _page(
@@ -257,7 +260,7 @@ def _page(request, template: str, context: dict, organisation, build, preferred_
     cached under the dashboard's key (the versions of the summary parts it reads, the viewer's scope, the code), the
     organisation part also under the organisations' token: a warm page renders only its header and its live part,
     whatever the number of trusts. In the board pack, live_pack_part(year) gives the HTML drawn on every request
-    and put before its appendix (board_pack.LIVE_PART_SLOT)."""
+    and put after its appendix (board_pack.LIVE_PART_SLOT)."""
     year, cycles = sections.choose_cycle(request.GET.get("cycle"), preferred_cycles)
     handle = build(year, cycles)
     if request.GET.get("format") == "csv":
