@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "trusts",
     "maturity",
     "reports",
+    "planning",
     "notifications",
 ]
 

@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("reports.urls")),
     path("", include("reports.exports.urls")),
     path("", include("maturity.urls")),
+    path("", include("planning.urls")),
     path("", include("trusts.urls")),
     path("", include("notifications.urls")),
 ]

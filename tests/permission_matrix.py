@@ -807,12 +807,40 @@ ADMIN = [
     *(case for model, refused in ADMIN_MODELS.items() for case in _admin_model(model, refused)),
 ]
 
+# --- Improvement plans ---------------------------------------------------------------------------------------------
+
+# A plan is named only to its trust, its ICS's reviewers and analysts; for everyone else the planner is not there
+# (404), so it says nothing of whether a return or a plan exists. A post without steps shows the simulation again.
+PLANNED_BY_OTHERS = analysts(refused=MISSING)
+
+PLANNER = [
+    Case("planning:choose", "own trust", {"code": "r0a", "year": 2026}, GET=OWN, POST=OWN),
+    Case(
+        "planning:choose",
+        "another ICS's trust",
+        {"code": "R0D", "year": 2026},
+        GET=PLANNED_BY_OTHERS,
+        POST=PLANNED_BY_OTHERS,
+    ),
+    Case("planning:plan", "own draft", R0A_DRAFT, GET=OWN, POST=OWN),
+    Case(
+        "planning:plan",
+        "member's submitted",
+        RBV_SUBMITTED,
+        GET=signed_in(OK, lead=MISSING),
+        POST=signed_in(OK, lead=MISSING),
+    ),
+    Case("planning:plan", "other ICS's approved", R0D_APPROVED, GET=PLANNED_BY_OTHERS, POST=PLANNED_BY_OTHERS),
+    Case("planning:plan", "own, not started", R0A_NOT_STARTED, GET=signed_in(MISSING), POST=signed_in(MISSING)),
+]
+
 CASES = [
     *ACCOUNTS,
     *ORGANISATIONS,
     *REVIEWS_AND_CYCLES,
     *TRUST_ASSESSMENTS,
     *ICS_ASSESSMENTS,
+    *PLANNER,
     *EXPORTS,
     *API,
     *OPERATIONS,

@@ -8,6 +8,11 @@ from dataclasses import dataclass, field
 from reports.dashboards.charts import Chart
 from reports.dashboards.sections import Dashboard, Section
 
+# Where reports/_board_pack.html leaves room, after the appendix (the body keeps to six pages), for what is drawn on
+# every request rather than cached with the dashboard: the member trusts' improvement plans, which change with no
+# summary.
+LIVE_PART_SLOT = "<!-- board-pack-live-part -->"
+
 
 @dataclass
 class PackSection:

@@ -22,6 +22,7 @@ from config.pages import board_pack
 from maturity.models import Assessment, Cycle
 from maturity.pages import published_indicators_for_trust
 from maturity.published import published_results_for_trust
+from planning import plans
 from reports.dashboards import sections
 from reports.dashboards.charts import chart_csv
 from trusts import permissions
@@ -147,7 +148,26 @@ def ics(request, code, template="pages/ics.html"):
         context["awaiting_review"] = (
             Assessment.objects.for_trusts().recorded_in_ics(ics).awaiting_review().filter(cycle__in=cycles).count()
         )
-    return _page(request, template, context, organisation, lambda y, c: sections.ics_dashboard(ics, y, c, request.user))
+
+    def improvement_plans(year):
+        """The member trusts' saved plans, for those who see plans (its reviewers, analysts); nothing for others."""
+        viewer = permissions.viewer_of(request.user)
+        if not plans.may_see_ics_plans(viewer, ics):
+            return ""
+        summaries = plans.ics_plan_summaries(viewer, ics, year)
+        # No section without a plan: nothing to say.
+        if not summaries:
+            return ""
+        return render_to_string("planning/_board_pack_plans.html", {"year": year, "summaries": summaries})
+
+    return _page(
+        request,
+        template,
+        context,
+        organisation,
+        lambda y, c: sections.ics_dashboard(ics, y, c, request.user),
+        live_pack_part=improvement_plans,
+    )
 
 
 @login_required
@@ -230,7 +250,7 @@ def _organisation_token() -> str:
     return token
 
 
-def _page(request, template: str, context: dict, organisation, build, preferred_cycles=None):
+def _page(request, template: str, context: dict, organisation, build, preferred_cycles=None, live_pack_part=None):
     """The page: `context` (rendered on every request: what a person's action changes, such as assessment states),
     the organisation part that organisation() renders (reference data, published results), and the dashboard for
     the cycle in `?cycle=` (else the newest of preferred_cycles(), else the newest with results) that
@@ -239,7 +259,8 @@ def _page(request, template: str, context: dict, organisation, build, preferred_
     The organisation part and the dashboard's HTML (its headline and summary, which the page puts first, apart) are
     cached under the dashboard's key (the versions of the summary parts it reads, the viewer's scope, the code), the
     organisation part also under the organisations' token: a warm page renders only its header and its live part,
-    whatever the number of trusts."""
+    whatever the number of trusts. In the board pack, live_pack_part(year) gives the HTML drawn on every request
+    and put after its appendix (board_pack.LIVE_PART_SLOT)."""
     year, cycles = sections.choose_cycle(request.GET.get("cycle"), preferred_cycles)
     handle = build(year, cycles)
     if request.GET.get("format") == "csv":
@@ -249,6 +270,9 @@ def _page(request, template: str, context: dict, organisation, build, preferred_
         f"{handle.key}:html:{'print' if print_layout else 'page'}:{PAGES_TOKEN}" if handle.key else None,
         lambda: _dashboard_html(handle.load(), print_layout),
     )
+    if print_layout:
+        live = live_pack_part(year) if live_pack_part and year else ""
+        dashboard_html = dashboard_html.replace(board_pack.LIVE_PART_SLOT, live)
     headline_html = _cached(
         f"{handle.key}:headline" if handle.key else None,
         lambda: render_to_string("reports/_headline.html", {"dashboard": handle.load()}),

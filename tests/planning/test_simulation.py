@@ -1,0 +1,133 @@
+"""The planner's simulated scores equal the summaries' rules applied to the planned answers: the test computes
+both, the simulation in Python and the summaries in the database after writing the planned levels in."""
+
+import datetime
+
+import pytest
+
+from maturity.models import DomainAnswer
+from planning import actions, plans, simulate
+from planning.models import Plan
+from reports.models import GapScore, PillarScore
+from reports.summaries import tables
+from tests.factories import lead_of
+
+STEPS = {
+    "WL01": actions.Step(4, datetime.date(2027, 3, 31), "Chief nursing information officer"),
+    "SF01": actions.Step(3, datetime.date(2026, 12, 1), "Head of infrastructure"),
+    "SF02": actions.Step(4, datetime.date(2027, 6, 30), "EPR programme lead"),
+}
+
+
+def summaries_of(assessment):
+    pillars = dict(PillarScore.objects.filter(assessment_id=assessment.pk).values_list("pillar_code", "score"))
+    met = dict(GapScore.objects.filter(assessment_id=assessment.pk).values_list("target_description", "met"))
+    return pillars, met
+
+
+def simulated(result: simulate.Simulation, planned: bool):
+    pillars = {p.code: (p.planned if planned else p.now) for p in result.pillars if p.now is not None}
+    pillars["overall"] = result.overall_planned if planned else result.overall_now
+    met = {found.target.description: (found.met_planned if planned else found.met_now) for found in result.targets}
+    return pillars, met
+
+
+def test_the_simulated_scores_equal_the_summaries_of_the_planned_answers(world):
+    assessment = world["assessment"]
+    plan = actions.save_plan(by=lead_of(assessment.trust), assessment=assessment, steps=STEPS)
+    saved = {step.domain.code: step.level for step in plan.steps.select_related("domain")}
+    result = simulate.simulate(plans.answers_of(assessment), saved, plans.targets_of(assessment))
+
+    # As it stands, the simulation is what the summaries hold now.
+    pillars_now, met_now = summaries_of(assessment)
+    expected_pillars, expected_met = simulated(result, planned=False)
+    assert expected_pillars == pytest.approx(pillars_now)
+    assert expected_met == met_now
+
+    # Write the planned levels into the return and refresh its summaries.
+    for code, level in saved.items():
+        DomainAnswer.objects.filter(assessment=assessment, domain__code=code).update(level=level)
+    tables.refresh_assessment(assessment.pk)
+
+    pillars_planned, met_planned = summaries_of(assessment)
+    expected_pillars, expected_met = simulated(result, planned=True)
+    assert set(expected_pillars) == set(pillars_planned)
+    assert expected_pillars == pytest.approx(pillars_planned)
+    assert expected_met == met_planned
+    # The plan moves something: the test would not pass by leaving everything as it was.
+    assert pillars_planned != pillars_now and met_planned != met_now
+
+
+def test_an_indicator_target_is_shown_as_the_summaries_measured_it_and_a_plan_leaves_it(world):
+    assessment = world["assessment"]
+    result = simulate.simulate(plans.answers_of(assessment), {"SF01": 5}, plans.targets_of(assessment))
+    devices = next(found for found in result.targets if not found.target.is_domain_level)
+    assert devices.met_now is None and devices.met_planned is None  # nothing measured for this return
+
+
+def test_the_pillars_held_back_list_the_domains_below_the_next_level_furthest_first(world):
+    result = simulate.simulate(plans.answers_of(world["assessment"]), {}, [])
+    foundations = next(p for p in result.pillars if p.code == "smart_foundations")
+    # Levels 1, 2, 4: mean 2.33, next whole level 3; SF01 (2 below) helps most, and raising it alone is enough.
+    assert foundations.next_level == 3
+    assert [a.code for a in foundations.holding_back] == ["SF01", "SF02"]
+    assert foundations.fewest_raises == 1
+    well_led = next(p for p in result.pillars if p.code == "well_led")
+    # Levels 2 and 3: mean 2.5, next level 3: raising WL01 to 3 is needed and enough.
+    assert ([a.code for a in well_led.holding_back], well_led.fewest_raises) == (["WL01"], 1)
+
+
+def test_a_whole_score_aims_for_the_level_above_and_the_top_level_for_none():
+    assert simulate.next_whole_level(3.0) == 4
+    assert simulate.next_whole_level(3.99) == 4
+    assert simulate.next_whole_level(5.0) is None
+    assert simulate.next_whole_level(None) is None
+
+
+def test_gap_targets_list_the_theme_domains_below_the_goal(world):
+    result = simulate.simulate(plans.answers_of(world["assessment"]), {}, plans.targets_of(world["assessment"]))
+    epr = next(found for found in result.targets if found.target.theme == "epr")
+    # EPR domains: SF02 at 2, SF03 at 4, SP01 at 3; goal 3.
+    assert [a.code for a in epr.below] == ["SF02"]
+
+
+def test_positions_rank_the_trust_in_its_ics_and_peer_group_before_and_after(world):
+    assessment = world["assessment"]
+    result = simulate.simulate(plans.answers_of(assessment), {"WL02": 5, "SP01": 5}, [])
+    ics, peers = plans.standings(assessment, result.overall_now, result.overall_planned)
+    # Others score 4, 3, 2, 2, 1; the trust about 2.45 now (3rd of 6), about 3.4 with the plan (2nd of 6).
+    assert str(ics.now) == "3rd of 6 in Greater Manchester"
+    assert str(ics.planned) == "2nd of 6 in Greater Manchester"
+    assert str(peers.now) == "3rd of 6 in Acute trusts, acute"
+
+
+def test_positions_are_not_shown_in_a_group_of_fewer_than_five_counted_returns(world):
+    for other in world["others"][:2]:
+        other.status = "draft"
+        other.save()
+    tables.rebuild()
+    assessment = world["assessment"]
+    ics, _ = plans.standings(assessment, 2.5, 3.0)
+    assert ics.now is None and ics.counted == 4
+
+
+def test_no_plan_is_made_for_no_steps(world):
+    assessment = world["assessment"]
+    assert actions.save_plan(by=lead_of(assessment.trust), assessment=assessment, steps={}) is None
+    assert not Plan.objects.exists()
+
+
+def test_ordinals():
+    assert [simulate.ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111)] == [
+        "1st",
+        "2nd",
+        "3rd",
+        "4th",
+        "11th",
+        "12th",
+        "13th",
+        "21st",
+        "22nd",
+        "101st",
+        "111th",
+    ]
