@@ -1,6 +1,8 @@
 """The planner's one write: saving a trust assessment's improvement plan. A plan is not the return, so it may be
 saved whatever the assessment's status (before or after submission, approved too) and changes no counted figure:
-no version check on the assessment and no refresh mark. It is audited like every change."""
+no version check on the assessment and no refresh mark. The plan has its own version, so that of two people
+editing one plan the later save is refused rather than undoing the other's steps. It is audited like every
+change."""
 
 import datetime
 from dataclasses import dataclass
@@ -16,6 +18,17 @@ from planning.models import Plan, PlannedStep
 from trusts import permissions
 
 OWNER_MAX = PlannedStep._meta.get_field("owner").max_length
+
+
+class PlanChanged(Exception):
+    """The plan was saved by someone else since the page was opened: saving would silently undo their steps."""
+
+    def __init__(self, current_version: int):
+        super().__init__(
+            "Someone saved this plan since you opened the page. Your steps are still below: check them against the "
+            "saved plan, then save again to replace it."
+        )
+        self.current_version = current_version
 
 
 @dataclass(frozen=True)
@@ -76,8 +89,9 @@ def _for_audit(steps: dict[str, Step]) -> dict:
 
 
 @transaction.atomic
-def save_plan(*, by, assessment: Assessment, steps: dict[str, Step]) -> Plan | None:
+def save_plan(*, by, assessment: Assessment, steps: dict[str, Step], expected_version: int) -> Plan | None:
     """Make the assessment's plan exactly `steps` (domain code → step): steps added, changed and removed at once.
+    `expected_version` is the plan's version the page showed (0: no plan yet); PlanChanged if it moved since.
     Nothing is written when nothing changes (no plan is made for no steps)."""
     if not may_plan(by, assessment):
         raise PermissionDenied("You may not plan for this assessment.")
@@ -88,6 +102,8 @@ def save_plan(*, by, assessment: Assessment, steps: dict[str, Step]) -> Plan | N
     # Two first saves of one plan queue on the assessment's row rather than both creating the plan.
     Assessment.objects.select_for_update(of=("self",)).only("pk").get(pk=assessment.pk)
     plan = Plan.objects.filter(assessment=assessment).first()
+    if (plan.version if plan else 0) != expected_version:
+        raise PlanChanged(plan.version if plan else 0)
     before = {
         step.domain.code: Step(step.level, step.target_date, step.owner)
         for step in (plan.steps.select_related("domain") if plan else [])
@@ -95,7 +111,7 @@ def save_plan(*, by, assessment: Assessment, steps: dict[str, Step]) -> Plan | N
     if before == cleaned:
         return plan
     if plan is None:
-        plan = Plan.objects.create(assessment=assessment, created_by=by)
+        plan = Plan.objects.create(assessment=assessment, created_by=by, version=0)
     domains = {domain.code: domain for domain in assessment.applicable_domains()}
     plan.steps.exclude(domain__code__in=list(cleaned)).delete()
     for code, step in cleaned.items():
@@ -104,7 +120,8 @@ def save_plan(*, by, assessment: Assessment, steps: dict[str, Step]) -> Plan | N
             domain=domains[code],
             defaults={"level": step.level, "target_date": step.target_date, "owner": step.owner},
         )
-    plan.save(update_fields=["updated_at"])
+    plan.version += 1
+    plan.save(update_fields=["updated_at", "version"])
     added = len(cleaned.keys() - before.keys())
     removed = len(before.keys() - cleaned.keys())
     changed = sum(1 for code in cleaned.keys() & before.keys() if cleaned[code] != before[code])

@@ -25,7 +25,9 @@ class Row:
 class PlanForm(PageForm):
     # Which button was pressed: "Show the simulation" or "Save plan". Only the page sends it.
     action = forms.ChoiceField(choices=[(action, action) for action in ACTIONS], required=False)
-    page_filled = ("action",)
+    # The plan's version the page showed (0: no plan yet), so that a save over someone else's is refused.
+    version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    page_filled = ("action", "version")
 
     def __init__(self, answers: list[simulate.Answer], *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -70,6 +72,11 @@ class PlanForm(PageForm):
     def wants_save(self) -> bool:
         return self.cleaned_data.get("action") == "save"
 
+    def show_version(self, version: int) -> None:
+        """Carry `version` in the page from now on: after a refused save, a second save replaces the plan."""
+        self.data = self.data.copy()
+        self.data[self.add_prefix("version")] = version
+
     def steps(self) -> dict[str, Step]:
         """The rows with a planned level, as the action takes them; rows left at "No change" are not steps."""
         found = {}
@@ -84,9 +91,9 @@ class PlanForm(PageForm):
         return Row(answer, [(self[name], errors.get(name)) for name in names], holds_back)
 
 
-def initial_from(steps) -> dict:
-    """The saved steps as the form's first values."""
-    initial = {}
+def initial_from(plan, steps) -> dict:
+    """The saved plan's version and steps as the form's first values."""
+    initial = {"version": plan.version if plan else 0}
     for step in steps:
         code = step.domain.code
         initial |= {f"{code}-level": step.level, f"{code}-target_date": step.target_date, f"{code}-owner": step.owner}

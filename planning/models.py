@@ -38,6 +38,7 @@ class Plan(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1, help_text="Goes up with every save: a stale save is refused")
 
     objects = PlanQuerySet.as_manager()
 

@@ -77,7 +77,8 @@ def plan(request, code, year, setting):
         raise Http404("There is no return to plan for")
     viewer = permissions.viewer_of(request.user)
     answers = plans.answers_of(assessment)
-    saved = plans.saved_steps(plans.plan_of(assessment, viewer))
+    saved_plan = plans.plan_of(assessment, viewer)
+    saved = plans.saved_steps(saved_plan)
     steps = {step.domain.code: step.level for step in saved}
     errors, unsaved = {}, False
     if request.method == "POST":
@@ -88,9 +89,17 @@ def plan(request, code, year, setting):
             errors = actions.step_errors(assessment, answers, posted)
             if not errors and form.wants_save:
                 try:
-                    actions.save_plan(by=request.user, assessment=assessment, steps=posted)
+                    actions.save_plan(
+                        by=request.user,
+                        assessment=assessment,
+                        steps=posted,
+                        expected_version=form.cleaned_data["version"],
+                    )
                 except Invalid as error:
                     errors = error.errors
+                except actions.PlanChanged as changed:
+                    messages.error(request, str(changed))
+                    form.show_version(changed.current_version)
                 else:
                     messages.success(request, "Plan saved")
                     return redirect(request.path)
@@ -101,7 +110,7 @@ def plan(request, code, year, setting):
         else:
             errors = form.field_errors()
     else:
-        form = PlanForm(answers, initial=initial_from(saved))
+        form = PlanForm(answers, initial=initial_from(saved_plan, saved))
     result = simulate.simulate(answers, steps, plans.targets_of(assessment))
     holding = {answer.code for pillar in result.pillars for answer in pillar.holding_back}
     pillars = [

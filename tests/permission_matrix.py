@@ -813,6 +813,11 @@ ADMIN = [
 # (404), so it says nothing of whether a return or a plan exists. A post without steps shows the simulation again.
 PLANNED_BY_OTHERS = analysts(refused=MISSING)
 
+
+def _no_steps(world) -> dict:
+    return {"version": "0"}
+
+
 PLANNER = [
     Case("planning:choose", "own trust", {"code": "r0a", "year": 2026}, GET=OWN, POST=OWN),
     Case(
@@ -822,16 +827,31 @@ PLANNER = [
         GET=PLANNED_BY_OTHERS,
         POST=PLANNED_BY_OTHERS,
     ),
-    Case("planning:plan", "own draft", R0A_DRAFT, GET=OWN, POST=OWN),
+    Case("planning:plan", "own draft", R0A_DRAFT, GET=OWN, POST=OWN, post=_no_steps),
     Case(
         "planning:plan",
         "member's submitted",
         RBV_SUBMITTED,
         GET=signed_in(OK, lead=MISSING),
         POST=signed_in(OK, lead=MISSING),
+        post=_no_steps,
     ),
-    Case("planning:plan", "other ICS's approved", R0D_APPROVED, GET=PLANNED_BY_OTHERS, POST=PLANNED_BY_OTHERS),
-    Case("planning:plan", "own, not started", R0A_NOT_STARTED, GET=signed_in(MISSING), POST=signed_in(MISSING)),
+    Case(
+        "planning:plan",
+        "other ICS's approved",
+        R0D_APPROVED,
+        GET=PLANNED_BY_OTHERS,
+        POST=PLANNED_BY_OTHERS,
+        post=_no_steps,
+    ),
+    Case(
+        "planning:plan",
+        "own, not started",
+        R0A_NOT_STARTED,
+        GET=signed_in(MISSING),
+        POST=signed_in(MISSING),
+        post=_no_steps,
+    ),
 ]
 
 CASES = [

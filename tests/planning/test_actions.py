@@ -22,7 +22,9 @@ def test_a_lead_saves_a_plan_after_submission_with_an_audit_event_and_no_refresh
     assessment = world["assessment"]
     assert assessment.status == Status.SUBMITTED
     marks = RefreshMark.objects.count()
-    plan = actions.save_plan(by=lead_of(assessment.trust), assessment=assessment, steps={"SF01": step(3)})
+    plan = actions.save_plan(
+        by=lead_of(assessment.trust), assessment=assessment, steps={"SF01": step(3)}, expected_version=0
+    )
     assert [(s.domain.code, s.level, s.owner) for s in plan.steps.all()] == [("SF01", 3, "Chief information officer")]
     event = AuditEvent.objects.get(action="plan")
     assert event.assessment == assessment
@@ -35,8 +37,11 @@ def test_a_lead_saves_a_plan_after_submission_with_an_audit_event_and_no_refresh
 def test_saving_again_adds_changes_and_removes_steps(world):
     assessment = world["assessment"]
     lead = lead_of(assessment.trust)
-    actions.save_plan(by=lead, assessment=assessment, steps={"SF01": step(3), "WL01": step(3)})
-    plan = actions.save_plan(by=lead, assessment=assessment, steps={"SF01": step(4), "SF02": step(3)})
+    actions.save_plan(by=lead, assessment=assessment, steps={"SF01": step(3), "WL01": step(3)}, expected_version=0)
+    plan = actions.save_plan(
+        by=lead, assessment=assessment, steps={"SF01": step(4), "SF02": step(3)}, expected_version=1
+    )
+    assert plan.version == 2
     assert dict(plan.steps.values_list("domain__code", "level")) == {"SF01": 4, "SF02": 3}
     assert AuditEvent.objects.filter(action="plan").last().summary == (
         "Improvement plan saved: 1 step(s) added, 1 changed, 1 removed"
@@ -45,8 +50,8 @@ def test_saving_again_adds_changes_and_removes_steps(world):
 
 def test_the_ics_reviewer_and_an_analyst_may_save_a_plan(world):
     assessment = world["assessment"]
-    actions.save_plan(by=reviewer_of(world["ics"]), assessment=assessment, steps={"SF01": step(2)})
-    actions.save_plan(by=analyst(), assessment=assessment, steps={"SF01": step(3)})
+    actions.save_plan(by=reviewer_of(world["ics"]), assessment=assessment, steps={"SF01": step(2)}, expected_version=0)
+    actions.save_plan(by=analyst(), assessment=assessment, steps={"SF01": step(3)}, expected_version=1)
     assert PlannedStep.objects.get().level == 3
 
 
@@ -60,7 +65,7 @@ def test_the_ics_reviewer_and_an_analyst_may_save_a_plan(world):
 )
 def test_others_may_not_save_a_plan(world, who):
     with pytest.raises(PermissionDenied):
-        actions.save_plan(by=who(world), assessment=world["assessment"], steps={"SF01": step(3)})
+        actions.save_plan(by=who(world), assessment=world["assessment"], steps={"SF01": step(3)}, expected_version=0)
     assert not PlannedStep.objects.exists()
 
 
@@ -84,7 +89,7 @@ def test_others_may_not_save_a_plan(world, who):
 def test_a_wrong_step_is_refused_with_a_message_naming_its_field(world, steps, field, message):
     assessment = world["assessment"]
     with pytest.raises(Invalid) as refused:
-        actions.save_plan(by=lead_of(assessment.trust), assessment=assessment, steps=steps)
+        actions.save_plan(by=lead_of(assessment.trust), assessment=assessment, steps=steps, expected_version=0)
     assert message in refused.value.errors[field]
     assert not PlannedStep.objects.exists() and not AuditEvent.objects.filter(action="plan").exists()
 
@@ -92,4 +97,16 @@ def test_a_wrong_step_is_refused_with_a_message_naming_its_field(world, steps, f
 def test_a_target_date_on_the_day_the_cycle_opens_is_allowed(world):
     assessment = world["assessment"]
     steps = {"SF01": step(3, date=datetime.date(2026, 4, 1))}
-    assert actions.save_plan(by=lead_of(assessment.trust), assessment=assessment, steps=steps)
+    assert actions.save_plan(by=lead_of(assessment.trust), assessment=assessment, steps=steps, expected_version=0)
+
+
+def test_a_save_over_a_plan_changed_since_the_page_opened_is_refused_and_keeps_the_other_steps(world):
+    assessment = world["assessment"]
+    lead, reviewer = lead_of(assessment.trust), reviewer_of(world["ics"])
+    actions.save_plan(by=lead, assessment=assessment, steps={"SF01": step(3)}, expected_version=0)
+    # The reviewer opened the page before the lead's save: its version was 0.
+    with pytest.raises(actions.PlanChanged) as refused:
+        actions.save_plan(by=reviewer, assessment=assessment, steps={"WL01": step(3)}, expected_version=0)
+    assert refused.value.current_version == 1
+    assert dict(PlannedStep.objects.values_list("domain__code", "level")) == {"SF01": 3}
+    assert AuditEvent.objects.filter(action="plan").count() == 1

@@ -13,7 +13,7 @@ def plan_path(assessment):
 
 def form(**rows):
     """The planner's post: each domain row as level, date, owner; blank rows are "No change"."""
-    data = {"action": rows.pop("action", "simulate")}
+    data = {"action": rows.pop("action", "simulate"), "version": rows.pop("version", "0")}
     for code, (level, date, owner) in rows.items():
         data |= {f"{code}-level": level, f"{code}-target_date": date, f"{code}-owner": owner}
     return data
@@ -57,6 +57,22 @@ def test_save_plan_saves_it_and_the_page_shows_it_again(client, world, lead):
     assert "Level 3 reached" in page
 
 
+def test_a_save_over_someone_elses_keeps_the_typed_steps_and_a_second_save_replaces_it(client, world, lead):
+    path = plan_path(world["assessment"])
+    client.force_login(reviewer_of(world["ics"]))
+    client.post(path, form(action="save", WL01=("3", "2027-03-31", "ICS digital lead")))
+    client.force_login(lead)
+    # The lead's page was opened before the reviewer saved: it carries version 0.
+    response = client.post(path, form(action="save", SF01=("3", "2027-03-31", "Head of infrastructure")))
+    page = response.content.decode()
+    assert "Someone saved this plan since you opened the page" in page
+    assert 'value="Head of infrastructure"' in page and 'name="version" value="1"' in page
+    assert dict(PlannedStep.objects.values_list("domain__code", "owner")) == {"WL01": "ICS digital lead"}
+    again = form(action="save", version="1", SF01=("3", "2027-03-31", "Head of infrastructure"))
+    assert client.post(path, again).status_code == 302
+    assert dict(PlannedStep.objects.values_list("domain__code", "owner")) == {"SF01": "Head of infrastructure"}
+
+
 def test_a_wrong_step_is_shown_beside_its_field_with_an_error_summary(client, world, lead):
     client.force_login(lead)
     response = client.post(plan_path(world["assessment"]), form(action="save", SF01=("3", "2020-01-01", "")))
@@ -77,8 +93,9 @@ def test_a_planned_level_without_a_date_is_asked_for(client, world, lead):
 
 def test_a_post_the_page_could_not_send_is_refused(client, world, lead):
     client.force_login(lead)
-    response = client.post(plan_path(world["assessment"]), {"action": "publish"})
+    response = client.post(plan_path(world["assessment"]), {"action": "publish", "version": "0"})
     assert response.status_code == 400
+    assert client.post(plan_path(world["assessment"]), {"action": "save"}).status_code == 400
 
 
 @pytest.mark.parametrize(

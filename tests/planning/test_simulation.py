@@ -34,7 +34,7 @@ def simulated(result: simulate.Simulation, planned: bool):
 
 def test_the_simulated_scores_equal_the_summaries_of_the_planned_answers(world):
     assessment = world["assessment"]
-    plan = actions.save_plan(by=lead_of(assessment.trust), assessment=assessment, steps=STEPS)
+    plan = actions.save_plan(by=lead_of(assessment.trust), assessment=assessment, steps=STEPS, expected_version=0)
     saved = {step.domain.code: step.level for step in plan.steps.select_related("domain")}
     result = simulate.simulate(plans.answers_of(assessment), saved, plans.targets_of(assessment))
 
@@ -113,7 +113,7 @@ def test_positions_are_not_shown_in_a_group_of_fewer_than_five_counted_returns(w
 
 def test_no_plan_is_made_for_no_steps(world):
     assessment = world["assessment"]
-    assert actions.save_plan(by=lead_of(assessment.trust), assessment=assessment, steps={}) is None
+    assert actions.save_plan(by=lead_of(assessment.trust), assessment=assessment, steps={}, expected_version=0) is None
     assert not Plan.objects.exists()
 
 
