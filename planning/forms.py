@@ -15,10 +15,11 @@ ACTIONS = ("simulate", "save")
 
 @dataclass
 class Row:
-    """One domain's line of the form: its three fields, each with its error (None when it has none)."""
+    """One domain's line of the form: its three fields, each with its error (None when it has none) and its
+    column's heading (shown beside the field on narrow screens, where the table's columns stack)."""
 
     answer: simulate.Answer
-    cells: list[tuple[forms.BoundField, str | None]]
+    cells: list[tuple[forms.BoundField, str | None, str]]
     holds_back: bool = False
 
 
@@ -87,8 +88,11 @@ class PlanForm(PageForm):
         return found
 
     def row(self, answer: simulate.Answer, holds_back: bool, errors: dict[str, str]) -> Row:
-        names = [f"{answer.code}-{part}" for part in ("level", "target_date", "owner")]
-        return Row(answer, [(self[name], errors.get(name)) for name in names], holds_back)
+        parts = [("level", "Planned level"), ("target_date", "Target date"), ("owner", "Owner")]
+        cells = [
+            (self[f"{answer.code}-{part}"], errors.get(f"{answer.code}-{part}"), heading) for part, heading in parts
+        ]
+        return Row(answer, cells, holds_back)
 
 
 def initial_from(plan, steps) -> dict:
