@@ -163,6 +163,19 @@ PILLAR_SCORES = Dataset(
         SOURCE,
         STATUS,
         IS_DEMO,
+        # After the contract's columns, which keep their order.
+        Column(
+            "verified_share",
+            rounded("verified_share"),
+            "Share (0 to 1, to 3 decimal places) of the answered domains whose evidence a reviewer verified; empty "
+            "for published scores",
+        ),
+        Column(
+            "verified_score",
+            rounded("verified_score"),
+            "The score over the verified answers only (overall: weighted), to 3 decimal places; empty when none is "
+            "verified",
+        ),
     ),
     ordering=(*SUMMARY_ORDERING, "pillar_position"),
     has_pillar=True,

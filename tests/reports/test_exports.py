@@ -198,9 +198,14 @@ def test_the_csv_reads_back_into_pandas_as_the_summary_table(client, published):
         "source",
         "status",
         "is_demo",
+        "verified_share",
+        "verified_score",
     ]
     table = pd.DataFrame(list(PillarScore.objects.values_list(*fields)), columns=exported.columns)
     table["score"] = table["score"].round(3)
+    # Published scores have no domains, so nothing verified: empty cells, read as "" here.
+    assert table[["verified_share", "verified_score"]].isna().all().all()
+    table[["verified_share", "verified_score"]] = ""
     key = ["cycle", "org_code", "care_setting", "pillar_code"]
     assert len(exported) == PillarScore.objects.count() > 285 * 8  # 2025 pillars, 2024 and 2025 overall
     pd.testing.assert_frame_equal(
@@ -316,7 +321,9 @@ def test_columns_follow_the_contract_in_order(client, world, dataset):
     rows = csv_rows(client, world.users["analyst"], dataset)
     names = DATASETS[dataset].column_names
     assert names[: len(CONTRACT[dataset])] == CONTRACT[dataset]
-    assert names[len(CONTRACT[dataset]) :] in ([], ["is_demo"])
+    # After the contract's columns: is_demo, and for pillar scores the share verified and the verified-only score.
+    extra = ["is_demo", "verified_share", "verified_score"] if dataset == "pillar-scores" else ["is_demo"]
+    assert names[len(CONTRACT[dataset]) :] in ([], extra)
     assert rows, f"{dataset} has rows to check"
 
 
@@ -651,3 +658,29 @@ def test_a_client_that_accepts_gzip_gets_the_same_csv_compressed(client, world):
     assert response["Content-Encoding"] == "gzip"
     assert "Accept-Encoding" in response["Vary"]
     assert gzip.decompress(b"".join(response.streaming_content)) == plain
+
+
+def test_the_exports_separate_verified_from_self_asserted_scores(client, world):
+    assessment = Assessment.objects.get(trust__code="R00", cycle__year=2026)
+    answers = list(assessment.answers.select_related("domain").order_by("domain__code"))
+    for answer in answers[:3]:
+        answer.evidence_note = "Board paper"
+    DomainAnswer.objects.bulk_update(answers[:3], ["evidence_note"])
+    verified = [answer.domain.code for answer in answers[:2]]
+    actions.verify_evidence(
+        by=world.users["reviewer"], assessment=assessment, expected_version=assessment.version, domain_codes=verified
+    )
+    tables.rebuild()
+
+    levels = csv_rows(client, world.users["analyst"], "domain-scores", trust="R00")
+    assert {row["domain_code"]: row["evidence"] for row in levels} == {
+        answer.domain.code: "verified" if i < 2 else "self-asserted" if i < 3 else "none"
+        for i, answer in enumerate(answers)
+    }
+    overall = next(
+        row
+        for row in csv_rows(client, world.users["analyst"], "pillar-scores", trust="R00")
+        if row["pillar_code"] == "overall"
+    )
+    assert float(overall["verified_share"]) == round(2 / len(answers), 3)
+    assert float(overall["verified_score"]) == 3.0
