@@ -219,7 +219,7 @@ def _assessment_rows(user, trust) -> list[dict]:
     cycles = list(Cycle.objects.current())
     existing = {
         (a.cycle_id, a.care_setting_id): a
-        for a in Assessment.objects.of_trust(trust).filter(cycle__in=cycles).select_related("cycle")
+        for a in Assessment.objects.of_trust(trust).filter(cycle__in=cycles).select_related("cycle", "trust")
     }
     return [
         {
