@@ -147,3 +147,36 @@ class TestSearch:
         response = client.get("/search/")
         assert response.status_code == 200
         assert b'name="q"' in response.content
+
+
+def test_a_warm_trust_page_reads_a_fixed_few_rows_whatever_its_returns(client, world):
+    """The lead's own trust, with a submitted return for each care setting in two current cycles: each row (and its
+    planner link) is read with the rest, not one query a row. What remains are the page's fixed reads: session
+    user, trust and its settings, memberships, cycles, returns, summary versions (cache reads not counted: on the
+    database cache they are queries too)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from maturity.models import CycleState, DomainAnswer, Status
+    from reports.summaries import tables
+    from tests.factories import AssessmentFactory, CycleFactory
+
+    trust = world.trust_a1
+    for year in (2026, 2027):
+        cycle = CycleFactory(year=year, state=CycleState.OPEN)
+        for setting in trust.care_settings.all():
+            assessment = AssessmentFactory(
+                cycle=cycle, trust=trust, care_setting_id=setting.slug, status=Status.SUBMITTED
+            )
+            DomainAnswer.objects.bulk_create(
+                DomainAnswer(assessment=assessment, domain=domain, level=3)
+                for domain in assessment.applicable_domains()
+            )
+    tables.rebuild()
+    client.force_login(world.users["lead"])
+    assert client.get(f"/trusts/{trust.code}/").status_code == 200  # warms the cache
+    with CaptureQueriesContext(connection) as done:
+        page = client.get(f"/trusts/{trust.code}/")
+    assert page.status_code == 200 and "plan<span" in page.content.decode()
+    queries = [query["sql"] for query in done.captured_queries if "django_cache" not in query["sql"]]
+    assert len(queries) <= 9, "\n\n".join(queries)
