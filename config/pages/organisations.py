@@ -25,6 +25,7 @@ from maturity.published import published_results_for_trust
 from planning import plans
 from reports.dashboards import sections
 from reports.dashboards.charts import chart_csv
+from reports.summaries import versions
 from trusts import permissions
 from trusts.models import ICS, Region, Trust
 from trusts.ods import ORGANISATIONS_TOKEN
@@ -167,6 +168,7 @@ def ics(request, code, template="pages/ics.html"):
         organisation,
         lambda y, c: sections.ics_dashboard(ics, y, c, request.user),
         live_pack_part=improvement_plans,
+        summary_parts=[versions.ics(ics.code)],
     )
 
 
@@ -204,6 +206,11 @@ def trust(request, code):
         organisation,
         lambda y, c: sections.trust_dashboard(trust, y, c, request.user),
         preferred_cycles=lambda: sections.trust_cycles(trust, request.user),
+        summary_parts=[
+            versions.trust(trust.code),
+            versions.ics(trust.ics.code),
+            *(versions.peer(trust.trust_type, setting.pk) for setting in trust.care_settings.all()),
+        ],
     )
 
 
@@ -250,7 +257,16 @@ def _organisation_token() -> str:
     return token
 
 
-def _page(request, template: str, context: dict, organisation, build, preferred_cycles=None, live_pack_part=None):
+def _page(
+    request,
+    template: str,
+    context: dict,
+    organisation,
+    build,
+    preferred_cycles=None,
+    live_pack_part=None,
+    summary_parts=(),
+):
     """The page: `context` (rendered on every request: what a person's action changes, such as assessment states),
     the organisation part that organisation() renders (reference data, published results), and the dashboard for
     the cycle in `?cycle=` (else the newest of preferred_cycles(), else the newest with results) that
@@ -260,41 +276,45 @@ def _page(request, template: str, context: dict, organisation, build, preferred_
     cached under the dashboard's key (the versions of the summary parts it reads, the viewer's scope, the code), the
     organisation part also under the organisations' token: a warm page renders only its header and its live part,
     whatever the number of trusts. In the board pack, live_pack_part(year) gives the HTML drawn on every request
-    and put after its appendix (board_pack.LIVE_PART_SLOT)."""
-    year, cycles = sections.choose_cycle(request.GET.get("cycle"), preferred_cycles)
-    handle = build(year, cycles)
-    if request.GET.get("format") == "csv":
-        return _chart_csv(request, handle.load())
-    print_layout = template.endswith("_print.html")
-    dashboard_html = _cached(
-        f"{handle.key}:html:{'print' if print_layout else 'page'}:{PAGES_TOKEN}" if handle.key else None,
-        lambda: _dashboard_html(handle.load(), print_layout),
-    )
-    if print_layout:
-        live = live_pack_part(year) if live_pack_part and year else ""
-        dashboard_html = dashboard_html.replace(board_pack.LIVE_PART_SLOT, live)
-    headline_html = _cached(
-        f"{handle.key}:headline" if handle.key else None,
-        lambda: render_to_string("reports/_headline.html", {"dashboard": handle.load()}),
-    )
-    organisation_part = (
-        {}
-        if print_layout
-        else _cached(
-            f"{handle.key}:organisation:{_organisation_token()}:{PAGES_TOKEN}" if handle.key else None, organisation
+    and put after its appendix (board_pack.LIVE_PART_SLOT).
+
+    `summary_parts` name the summary parts (reports.summaries.versions) the page reads beyond the cycles and
+    their areas: all their tokens are read in one query."""
+    with versions.read_once(summary_parts):
+        year, cycles = sections.choose_cycle(request.GET.get("cycle"), preferred_cycles)
+        handle = build(year, cycles)
+        if request.GET.get("format") == "csv":
+            return _chart_csv(request, handle.load())
+        print_layout = template.endswith("_print.html")
+        dashboard_html = _cached(
+            f"{handle.key}:html:{'print' if print_layout else 'page'}:{PAGES_TOKEN}" if handle.key else None,
+            lambda: _dashboard_html(handle.load(), print_layout),
         )
-    )
-    return render(
-        request,
-        template,
-        {
-            **context,
-            "year": year,
-            "headline_html": mark_safe(headline_html),
-            "dashboard_html": mark_safe(dashboard_html),
-            "organisation": organisation_part,
-        },
-    )
+        if print_layout:
+            live = live_pack_part(year) if live_pack_part and year else ""
+            dashboard_html = dashboard_html.replace(board_pack.LIVE_PART_SLOT, live)
+        headline_html = _cached(
+            f"{handle.key}:headline" if handle.key else None,
+            lambda: render_to_string("reports/_headline.html", {"dashboard": handle.load()}),
+        )
+        organisation_part = (
+            {}
+            if print_layout
+            else _cached(
+                f"{handle.key}:organisation:{_organisation_token()}:{PAGES_TOKEN}" if handle.key else None, organisation
+            )
+        )
+        return render(
+            request,
+            template,
+            {
+                **context,
+                "year": year,
+                "headline_html": mark_safe(headline_html),
+                "dashboard_html": mark_safe(dashboard_html),
+                "organisation": organisation_part,
+            },
+        )
 
 
 def _cached(key: str | None, build):

@@ -8,12 +8,21 @@ commits: a page read in between is cached under the old token with the new figur
 read after the move misses and rebuilds."""
 
 import uuid
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from django.db.models import Q
 
 from reports.models import SummaryVersion
 
 EVERYTHING = "all"
 # Which cycles have results: moved with every region and England refresh (a cycle's first results come with one).
 CYCLES = "cycles"
+AREAS_PREFIX = "areas:"
+
+# Within read_once: the tokens read at its start, and the keys that read covered (a covered key with no token has
+# never moved). None outside.
+_read_once: ContextVar[dict | None] = ContextVar("summary_tokens_read_once", default=None)
 
 
 def trust(code: str) -> str:
@@ -29,7 +38,7 @@ def peer(trust_type: str, care_setting: str) -> str:
 
 
 def areas(year: int) -> str:
-    return f"areas:{year}"
+    return f"{AREAS_PREFIX}{year}"
 
 
 def move(keys) -> None:
@@ -42,13 +51,41 @@ def move(keys) -> None:
     )
 
 
+@contextmanager
+def read_once(keys=()):
+    """Within it, stamp() answers from one query made here, of the whole's token, the cycles', every cycle's areas'
+    and `keys` (the parts a page is about to read); a part not foreseen is read when asked. A page asked for three
+    stamps, one query each, on every request. Tokens read at the start stand for the whole page, as if it had been
+    asked a moment earlier: a token that moves meanwhile is read by the next request."""
+    wanted = {EVERYTHING, CYCLES, *keys}
+    found = SummaryVersion.objects.filter(Q(key__in=wanted) | Q(key__startswith=AREAS_PREFIX))
+    reset = _read_once.set({"tokens": dict(found.values_list("key", "token")), "covered": wanted})
+    try:
+        yield
+    finally:
+        _read_once.reset(reset)
+
+
+def _tokens(keys: list[str]) -> dict[str, str]:
+    read = _read_once.get()
+    if read is None:
+        return dict(SummaryVersion.objects.filter(key__in=keys).values_list("key", "token"))
+    unread = [key for key in keys if key not in read["covered"] and not key.startswith(AREAS_PREFIX)]
+    if unread:
+        read["tokens"].update(SummaryVersion.objects.filter(key__in=unread).values_list("key", "token"))
+        read["covered"].update(unread)
+    return {key: read["tokens"][key] for key in keys if key in read["tokens"]}
+
+
 def stamp(keys) -> str:
     """The current tokens of these parts and of the whole (moved by every rebuild), as one string for a cache key.
     A part never moved yet reads as '-': the whole's token, made once per database (by the migration, or here when a
     flushed test database lost it), still keeps the key unique."""
     keys = [EVERYTHING, *keys]
-    tokens = dict(SummaryVersion.objects.filter(key__in=keys).values_list("key", "token"))
+    tokens = _tokens(keys)
     if EVERYTHING not in tokens:
         move([EVERYTHING])
         tokens[EVERYTHING] = SummaryVersion.objects.get(key=EVERYTHING).token
+        if (read := _read_once.get()) is not None:
+            read["tokens"][EVERYTHING] = tokens[EVERYTHING]
     return ".".join(tokens.get(key, "-")[:12] for key in keys)

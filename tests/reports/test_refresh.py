@@ -120,6 +120,24 @@ def test_a_version_never_comes_back_to_an_earlier_value(db):
     assert versions.stamp([versions.ics("QOP")]) not in seen
 
 
+def test_a_page_reads_its_versions_once_and_the_next_request_sees_them_move(db, django_assert_num_queries):
+    versions.move([versions.EVERYTHING, versions.CYCLES, versions.ics("QOP"), versions.areas(2026)])
+    outside = versions.stamp([versions.ics("QOP"), versions.areas(2026)])
+    with django_assert_num_queries(1), versions.read_once([versions.ics("QOP")]):
+        # Foreseen parts, every cycle's areas, and a part never moved (read as '-'): from the one query.
+        assert versions.stamp([versions.ics("QOP"), versions.areas(2026)]) == outside
+        assert versions.stamp([versions.CYCLES, versions.areas(2031)]).endswith(".-")
+    with versions.read_once([versions.ics("QOP")]):
+        with django_assert_num_queries(1):  # a part the page did not foresee is read when asked, once
+            versions.stamp([versions.trust("R0A")])
+            versions.stamp([versions.trust("R0A")])
+        versions.move([versions.ics("QOP")])
+        # Within the page, the version read at its start stands for the whole page...
+        assert versions.stamp([versions.ics("QOP"), versions.areas(2026)]) == outside
+    # ...and the next request reads the moved one.
+    assert versions.stamp([versions.ics("QOP"), versions.areas(2026)]) != outside
+
+
 def test_marking_nothing_in_particular_means_everything(db, django_capture_on_commit_callbacks):
     mark = refresh.mark(reason="import")
     assert mark.assessment_id is None and mark.cycle_id is None
