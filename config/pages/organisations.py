@@ -10,7 +10,7 @@ from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -19,7 +19,7 @@ from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 
 from config.pages import board_pack
-from maturity.models import Assessment, Cycle
+from maturity.models import Assessment, Cycle, Status
 from maturity.pages import published_indicators_for_trust
 from maturity.published import published_results_for_trust
 from planning import plans
@@ -144,11 +144,15 @@ def ics(request, code, template="pages/ics.html"):
     }
     if permissions.can(request.user, permissions.VIEW_NAMED, ics):
         cycles = list(Cycle.objects.current())
-        existing = {a.cycle_id: a for a in Assessment.objects.for_icss().filter(ics=ics, cycle__in=cycles)}
-        context["own_assessments"] = [{"cycle": cycle, "assessment": existing.get(cycle.pk)} for cycle in cycles]
-        context["awaiting_review"] = (
-            Assessment.objects.for_trusts().recorded_in_ics(ics).awaiting_review().filter(cycle__in=cycles).count()
+        # In one read: the ICB's own returns (no trust) and its member trusts' returns awaiting review.
+        found = list(
+            Assessment.objects.recorded_in_ics(ics)
+            .filter(cycle__in=cycles)
+            .filter(Q(trust__isnull=True) | Q(status=Status.SUBMITTED))
         )
+        own = {a.cycle_id: a for a in found if a.is_ics_assessment}
+        context["own_assessments"] = [{"cycle": cycle, "assessment": own.get(cycle.pk)} for cycle in cycles]
+        context["awaiting_review"] = len(found) - len(own)
 
     def improvement_plans(year):
         """The member trusts' saved plans, for those who see plans (its reviewers, analysts); nothing for others."""

@@ -180,3 +180,25 @@ def test_a_warm_trust_page_reads_a_fixed_few_rows_whatever_its_returns(client, w
     assert page.status_code == 200 and "plan<span" in page.content.decode()
     queries = [query["sql"] for query in done.captured_queries if "django_cache" not in query["sql"]]
     assert len(queries) <= 7, "\n\n".join(queries)
+
+
+def test_the_ics_page_counts_its_member_returns_awaiting_review_and_lists_its_own(client, world):
+    from maturity.models import CycleState, Status
+    from tests.factories import AssessmentFactory, CycleFactory
+
+    cycle = CycleFactory(year=2026, state=CycleState.OPEN)
+    AssessmentFactory(cycle=cycle, trust=world.trust_a1, status=Status.SUBMITTED)
+    AssessmentFactory(cycle=cycle, trust=world.trust_a2, status=Status.DRAFT)
+    AssessmentFactory(cycle=cycle, trust=world.trust_b1, status=Status.SUBMITTED)  # another ICS's
+    AssessmentFactory(
+        cycle=cycle,
+        trust=None,
+        care_setting_id=None,
+        ics=world.ics_a,
+        framework=cycle.ics_framework,
+        status=Status.SUBMITTED,
+    )
+    client.force_login(world.users["reviewer"])
+    page = client.get("/ics/QOP/").content.decode()
+    assert "Member trusts' assessments</a>: 1 awaiting review." in page
+    assert "/ics/QOP/assessments/2026/" in page
