@@ -15,7 +15,11 @@ def fill_every_pillar(page, level="3"):
     while "/pillars/" in page.url:
         for radio in page.locator(f"input[type=radio][value='{level}']").all():
             radio.check()
+        here = page.url
         page.get_by_role("button", name="Save and continue").last.click()
+        # Wait for the next page: on a loaded machine the click can return before the navigation commits, and the
+        # loop would answer (and post) the page just saved a second time.
+        page.wait_for_url(lambda url, here=here: url != here)
 
 
 def fill_indicators(page):
@@ -28,7 +32,9 @@ def fill_indicators(page):
     page.get_by_role("group", name="EPR go-live date").get_by_label("Year").fill("2024")
     for field in page.locator("input.nhsuk-input:not(.nhsuk-date-input__input)").all():
         field.fill("4")
+    here = page.url
     page.get_by_role("button", name="Save and continue").last.click()
+    page.wait_for_url(lambda url, here=here: url != here)
 
 
 def sign_off_and_submit(page):
