@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from maturity.models import Assessment, DomainAnswer, GapTarget, TargetKind
 from planning import simulate
 from planning.models import Plan, PlannedStep
-from reports.models import GapScore, OrgType, PillarScore
+from reports.models import AreaStat, GapScore
 from reports.summaries import problems, rules
-from trusts.permissions import MIN_GROUP
 
 
 def answers_of(assessment: Assessment) -> list[simulate.Answer]:
@@ -92,29 +91,31 @@ def peer_name(trust_type: str, care_setting: str) -> str:
     return f"{trust_type.replace('-', ' ').capitalize()} trusts, {care_setting.replace('-', ' ')}"
 
 
-def standings(assessment: Assessment, overall_now: float | None, overall_planned: float | None) -> list[Standing]:
-    """Its rank by overall score in its ICS and in its peer group (trusts of its type making a return for its care
-    setting), among the other counted trust returns of the cycle and care setting. Only the position is shown: no
-    other trust's name or score leaves this function, so it reads the rows unscoped; and only where the group holds
-    at least MIN_GROUP counted returns, as with any aggregate of entered data."""
-    rows = PillarScore.objects.in_cycle(assessment.cycle.year).filter(
-        pillar_code=rules.OVERALL[0], org_type=OrgType.TRUST, care_setting=assessment.care_setting_id
-    )
+def standings(
+    assessment: Assessment, viewer, overall_now: float | None, overall_planned: float | None
+) -> list[Standing]:
+    """Its band by overall score in its ICS and in its peer group (trusts of its type making a return for its care
+    setting), against the group's deciles as the summaries hold them (AreaStat), read through the scoped layer: shown
+    where the viewer may read that aggregate (at least MIN_GROUP counted returns, or an area it sees by name)."""
     trust = assessment.trust
     groups = [
-        (assessment.ics.short_name, rows.filter(ics_code=assessment.ics.code)),
-        (peer_name(trust.trust_type, assessment.care_setting_id), rows.filter(trust_type=trust.trust_type)),
+        (assessment.ics.short_name, "ics", assessment.ics.code),
+        (
+            peer_name(trust.trust_type, assessment.care_setting_id),
+            "peer",
+            f"{trust.trust_type}|{assessment.care_setting_id}",
+        ),
     ]
+    overall = AreaStat.objects.in_cycle(assessment.cycle.year).filter(
+        metric_type="pillar", metric_code=rules.OVERALL[0]
+    )
     found = []
-    for name, group in groups:
-        scores = dict(group.values_list("assessment_id", "score"))
-        counted = len(scores)
-        others = [score for assessment_id, score in scores.items() if assessment_id != assessment.pk]
-        size = len(others) + 1
-
-        shown = counted >= MIN_GROUP
+    for name, area_type, area_code in groups:
+        rows = overall.filter(area_type=area_type, area_code=area_code)
+        shown = rows.shown_to(viewer).values_list("deciles", flat=True).first()
+        counted = rows.values_list("n", flat=True).first() or 0
         now, planned = (
-            simulate.Position(name, simulate.rank(score, others), size) if shown and score is not None else None
+            simulate.position(name, score, shown) if shown and score is not None else None
             for score in (overall_now, overall_planned)
         )
         found.append(Standing(name, now, planned, counted))

@@ -213,18 +213,23 @@ def simulate(answers: list[Answer], steps: dict[str, int], targets: list[Target]
 
 @dataclass(frozen=True)
 class Position:
-    """The assessment's rank by overall score in a group of counted returns (ties share a rank)."""
+    """Where an overall score falls among a group's deciles (the 10th to 90th percentiles of its counted returns'
+    overall scores, which its dashboards show): a band, not a rank. A rank among the other trusts' scores would let
+    anyone trying plan after plan find each of those scores; the deciles are aggregates already shown."""
 
     group: str
-    rank: int
-    size: int
+    percentile: int  # the highest of 10, 20, … 90 that the score reaches; 0 when below the 10th
 
     def __str__(self):
-        return f"{ordinal(self.rank)} of {self.size} in {self.group}"
+        if self.percentile == 0:
+            return f"below the 10th percentile in {self.group}"
+        return f"at or above the {ordinal(self.percentile)} percentile in {self.group}"
 
 
-def rank(score: float, others: list[float]) -> int:
-    return 1 + sum(1 for other in others if other > score)
+def position(group: str, score: float, deciles: list[float | None]) -> Position:
+    """The band of `score` among `deciles` (the 10th to 90th percentiles, lowest first)."""
+    reached = [10 * number for number, value in enumerate(deciles, start=1) if value is not None and score >= value]
+    return Position(group, max(reached, default=0))
 
 
 def ordinal(number: int) -> str:

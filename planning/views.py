@@ -123,7 +123,7 @@ def plan(request, code, year, setting):
         "assessment": assessment,
         "result": result,
         "pillars": pillars,
-        "standings": plans.standings(assessment, result.overall_now, result.overall_planned),
+        "standings": plans.standings(assessment, viewer, result.overall_now, result.overall_planned),
         "min_group": permissions.MIN_GROUP,
         "form": form,
         "errors": errors,

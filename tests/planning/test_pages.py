@@ -31,7 +31,7 @@ def test_the_planner_shows_each_pillar_what_holds_it_back_and_where_the_trust_st
     page = response.content.decode()
     assert "Held below level 3 by SF01 (level 1), SF02 (level 2)" in page
     assert "Raising the first 1 to level 3 is enough." in page
-    assert "3rd of 6 in Greater Manchester" in page
+    assert "percentile in Greater Manchester" in page
     assert "No plan has been saved yet" in page
 
 

@@ -8,9 +8,10 @@ import pytest
 from maturity.models import DomainAnswer
 from planning import actions, plans, simulate
 from planning.models import Plan
-from reports.models import GapScore, PillarScore
+from reports.models import AreaStat, GapScore, PillarScore
 from reports.summaries import tables
-from tests.factories import lead_of
+from tests.factories import lead_of, reviewer_of
+from trusts import permissions
 
 STEPS = {
     "WL01": actions.Step(4, datetime.date(2027, 3, 31), "Chief nursing information officer"),
@@ -91,14 +92,28 @@ def test_gap_targets_list_the_theme_domains_below_the_goal(world):
     assert [a.code for a in epr.below] == ["SF02"]
 
 
-def test_positions_rank_the_trust_in_its_ics_and_peer_group_before_and_after(world):
+def test_positions_place_the_trust_among_its_groups_deciles_before_and_after(world):
     assessment = world["assessment"]
     result = simulate.simulate(plans.answers_of(assessment), {"WL02": 5, "SP01": 5}, [])
-    ics, peers = plans.standings(assessment, result.overall_now, result.overall_planned)
-    # Others score 4, 3, 2, 2, 1; the trust about 2.45 now (3rd of 6), about 3.4 with the plan (2nd of 6).
-    assert str(ics.now) == "3rd of 6 in Greater Manchester"
-    assert str(ics.planned) == "2nd of 6 in Greater Manchester"
-    assert str(peers.now) == "3rd of 6 in Acute trusts, acute"
+    lead = permissions.viewer_of(lead_of(assessment.trust))
+    ics, peers = plans.standings(assessment, lead, result.overall_now, result.overall_planned)
+    # Greater Manchester's other overall scores are 4, 3, 2, 2 and 1; the trust's 2.51 now, 3.54 with the plan.
+    deciles = AreaStat.objects.get(
+        area_type="ics", area_code=assessment.ics.code, metric_type="pillar", metric_code="overall"
+    ).deciles
+    assert ics.now == simulate.position("Greater Manchester", result.overall_now, deciles)
+    assert ics.planned == simulate.position("Greater Manchester", result.overall_planned, deciles)
+    assert str(ics.planned) == "at or above the 90th percentile in Greater Manchester"
+    assert ics.now.percentile < ics.planned.percentile
+    assert peers.now is not None
+
+
+def test_a_band_reveals_no_score_beyond_the_deciles():
+    deciles = [1.5, 2, 2, 2, 2.225, 2.45, 2.725, 3, 3.5]
+    assert str(simulate.position("X", 1.0, deciles)) == "below the 10th percentile in X"
+    assert simulate.position("X", 2.0, deciles).percentile == 40
+    assert simulate.position("X", 3.49, deciles).percentile == 80
+    assert simulate.position("X", 5.0, deciles).percentile == 90
 
 
 def test_positions_are_not_shown_in_a_group_of_fewer_than_five_counted_returns(world):
@@ -107,8 +122,12 @@ def test_positions_are_not_shown_in_a_group_of_fewer_than_five_counted_returns(w
         other.save()
     tables.rebuild()
     assessment = world["assessment"]
-    ics, _ = plans.standings(assessment, 2.5, 3.0)
+    lead = permissions.viewer_of(lead_of(assessment.trust))
+    ics, _ = plans.standings(assessment, lead, 2.5, 3.0)
     assert ics.now is None and ics.counted == 4
+    # The ICS's reviewer sees its own ICS by name, so its aggregates whatever their size.
+    reviewer = permissions.viewer_of(reviewer_of(assessment.ics))
+    assert plans.standings(assessment, reviewer, 2.5, 3.0)[0].now is not None
 
 
 def test_no_plan_is_made_for_no_steps(world):
