@@ -15,6 +15,10 @@ from reports.summaries import problems, rules
 def answers_of(assessment: Assessment) -> list[simulate.Answer]:
     """The assessment's applicable domains with today's levels, in pillar order."""
     levels = dict(DomainAnswer.objects.filter(assessment=assessment).values_list("domain_id", "level"))
+    return _answers(assessment.applicable_domains(), levels)
+
+
+def _answers(domains, levels: dict[int, int | None]) -> list[simulate.Answer]:
     return [
         simulate.Answer(
             code=domain.code,
@@ -27,29 +31,31 @@ def answers_of(assessment: Assessment) -> list[simulate.Answer]:
             weight=domain.weight,
             themes=tuple(domain.themes) if isinstance(domain.themes, list) else (),
         )
-        for domain in assessment.applicable_domains()
+        for domain in domains
     ]
 
 
 def targets_of(assessment: Assessment) -> list[simulate.Target]:
     """The cycle's gap targets the summaries can use (the others they skip, and so does the planner); an indicator
     target with what the summaries measured for this assessment, if it is counted."""
-    measured = {
-        description: met
-        for description, met in GapScore.objects.filter(assessment_id=assessment.pk).values_list(
-            "target_description", "met"
+    measured = dict(GapScore.objects.filter(assessment_id=assessment.pk).values_list("target_description", "met"))
+    return _targets(_usable_targets(assessment.cycle_id, assessment.cycle.year), measured)
+
+
+def _usable_targets(cycle_id: int, year: int) -> list[GapTarget]:
+    targets = GapTarget.objects.filter(cycle_id=cycle_id).order_by("theme", "pk")
+    return [
+        target
+        for target in targets
+        if not problems.target_problem(
+            year=year, theme=target.theme, kind=target.kind, value=target.value, description=target.description
         )
-    }
+    ]
+
+
+def _targets(targets: list[GapTarget], measured: dict[str, bool | None]) -> list[simulate.Target]:
     found = []
-    for target in GapTarget.objects.filter(cycle_id=assessment.cycle_id).order_by("theme", "pk"):
-        if problems.target_problem(
-            year=assessment.cycle.year,
-            theme=target.theme,
-            kind=target.kind,
-            value=target.value,
-            description=target.description,
-        ):
-            continue
+    for target in targets:
         is_level = target.kind == TargetKind.DOMAIN_LEVEL
         found.append(
             simulate.Target(
@@ -157,15 +163,32 @@ def ics_plan_summaries(viewer, ics, year: int) -> list[PlanSummary]:
         .select_related("assessment__cycle", "assessment__framework", "assessment__trust", "assessment__care_setting")
         .order_by("assessment__trust__name", "assessment__care_setting__position")
     )
-    steps = defaultdict(list)
+    # Each plan's steps, answers, domains and measured targets read for all the plans at once, not plan by plan.
+    ids = [plan.assessment_id for plan in plans]
+    steps, levels, measured = defaultdict(list), defaultdict(dict), defaultdict(dict)
     for step in PlannedStep.objects.filter(plan__in=plans).select_related("domain"):
         steps[step.plan_id].append(step)
+    for assessment_id, domain_id, level in DomainAnswer.objects.filter(assessment_id__in=ids).values_list(
+        "assessment_id", "domain_id", "level"
+    ):
+        levels[assessment_id][domain_id] = level
+    for assessment_id, description, met in GapScore.objects.filter(assessment_id__in=ids).values_list(
+        "assessment_id", "target_description", "met"
+    ):
+        measured[assessment_id][description] = met
+    targets = _usable_targets(plans[0].assessment.cycle_id, year) if plans else []
+    domains = {}  # (framework, care setting) -> its applicable domains
     summaries = []
     for plan in plans:
         assessment = plan.assessment
+        key = (assessment.framework_id, assessment.care_setting_id)
+        if key not in domains:
+            domains[key] = assessment.applicable_domains()
         planned = steps[plan.pk]
         result = simulate.simulate(
-            answers_of(assessment), {step.domain.code: step.level for step in planned}, targets_of(assessment)
+            _answers(domains[key], levels[assessment.pk]),
+            {step.domain.code: step.level for step in planned},
+            _targets(targets, measured[assessment.pk]),
         )
         dates = [step.target_date for step in planned]
         summaries.append(

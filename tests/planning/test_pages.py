@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from planning.models import PlannedStep
 from tests.factories import ICSFactory, TrustFactory, analyst, lead_of, reviewer_of
+from trusts import permissions
 
 
 def plan_path(assessment):
@@ -178,3 +179,23 @@ def test_a_lead_sees_no_plans_in_the_board_pack(client, world):
     page = client.get(reverse("ics_print", args=[world["ics"].code])).content.decode()
     assert "Improvement plans" not in page
     assert "board-pack-live-part" not in page
+
+
+def test_the_board_packs_plans_are_read_in_a_fixed_few_queries_whatever_their_number(
+    world, django_assert_max_num_queries
+):
+    import datetime
+
+    from planning import actions, plans
+
+    reviewer = reviewer_of(world["ics"])
+    viewer = permissions.viewer_of(reviewer)
+    step = actions.Step(5, datetime.date(2027, 3, 31), "Chief information officer")
+    for number, assessment in enumerate([world["assessment"], *world["others"][:3]], start=1):
+        domain = next(answer.code for answer in plans.answers_of(assessment) if answer.level and answer.level < 5)
+        actions.save_plan(by=reviewer, assessment=assessment, steps={domain: step}, expected_version=0)
+        if number in (1, 4):
+            # The same few reads for one plan as for four.
+            with django_assert_max_num_queries(6):
+                found = plans.ics_plan_summaries(viewer, world["ics"], assessment.cycle.year)
+            assert len(found) == number
