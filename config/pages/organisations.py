@@ -290,24 +290,21 @@ def _page(
         if request.GET.get("format") == "csv":
             return _chart_csv(request, handle.load())
         print_layout = template.endswith("_print.html")
-        dashboard_html = _cached(
-            f"{handle.key}:html:{'print' if print_layout else 'page'}:{PAGES_TOKEN}" if handle.key else None,
-            lambda: _dashboard_html(handle.load(), print_layout),
+        layout = "print" if print_layout else "page"
+        parts = _cached_parts(
+            handle.key,
+            {
+                f"html:{layout}:{PAGES_TOKEN}": lambda: _dashboard_html(handle.load(), print_layout),
+                "headline": lambda: render_to_string("reports/_headline.html", {"dashboard": handle.load()}),
+                **({} if print_layout else {f"organisation:{PAGES_TOKEN}": organisation}),
+            },
         )
+        dashboard_html = parts[f"html:{layout}:{PAGES_TOKEN}"]
         if print_layout:
             live = live_pack_part(year) if live_pack_part and year else ""
             dashboard_html = dashboard_html.replace(board_pack.LIVE_PART_SLOT, live)
-        headline_html = _cached(
-            f"{handle.key}:headline" if handle.key else None,
-            lambda: render_to_string("reports/_headline.html", {"dashboard": handle.load()}),
-        )
-        organisation_part = (
-            {}
-            if print_layout
-            else _cached(
-                f"{handle.key}:organisation:{_organisation_token()}:{PAGES_TOKEN}" if handle.key else None, organisation
-            )
-        )
+        headline_html = parts["headline"]
+        organisation_part = {} if print_layout else parts[f"organisation:{PAGES_TOKEN}"]
         return render(
             request,
             template,
@@ -321,8 +318,27 @@ def _page(
         )
 
 
-def _cached(key: str | None, build):
-    return cache.get_or_set(key, build, sections.CACHE_SECONDS) if key else build()
+def _cached_parts(key: str | None, builds: dict) -> dict:
+    """The parts of a page cached under the dashboard's key, read in one round trip with the organisations' token;
+    those missing are built and stored together. The organisation part is kept with the token it was built under
+    and rebuilt when the organisations were loaded since. With no key (no cycle has results) all are built."""
+    if key is None:
+        return {name: build() for name, build in builds.items()}
+    keys = {name: f"{key}:{name}" for name in builds}
+    found = cache.get_many([ORGANISATIONS_TOKEN, *keys.values()])
+    token = found.get(ORGANISATIONS_TOKEN) or _organisation_token()
+    parts, missing = {}, {}
+    for name, build in builds.items():
+        value = found.get(keys[name])
+        if name.startswith("organisation:"):
+            value = value[1] if value is not None and value[0] == token else None
+        if value is None:
+            value = build()
+            missing[keys[name]] = (token, value) if name.startswith("organisation:") else value
+        parts[name] = value
+    if missing:
+        cache.set_many(missing, sections.CACHE_SECONDS)
+    return parts
 
 
 def _dashboard_html(dashboard: sections.Dashboard, print_layout: bool) -> str:
