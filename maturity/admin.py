@@ -1,11 +1,11 @@
-"""Cycles and frameworks in the admin, to list and read only. Cycles change on /cycles/ and frameworks are loaded
-from their files (manage.py load_frameworks): both through code that checks and audits, which the admin would
-bypass."""
+"""Cycles, frameworks and review queries in the admin, to list and read only. Cycles change on /cycles/, frameworks
+are loaded from their files (manage.py load_frameworks) and queries are sent and answered on the review pages: all
+through code that checks and audits, which the admin would bypass."""
 
 from django.contrib import admin
 from django.db.models import Count
 
-from maturity.models import Cycle, Domain, Framework
+from maturity.models import Cycle, Domain, Framework, ReviewQuery
 from trusts.admin import ReadOnlyAdmin
 
 
@@ -43,3 +43,20 @@ class FrameworkAdmin(ReadOnlyAdmin):
     @admin.display(description="Domains", ordering="domain_count")
     def domain_count(self, framework):
         return framework.domain_count
+
+
+@admin.register(ReviewQuery)
+class ReviewQueryAdmin(ReadOnlyAdmin):
+    """Every query sent, to find the open ones (no resolution yet) and what was asked and answered."""
+
+    list_display = ["rule_code", "subject", "assessment", "round", "sent_at", "answer", "answered_at", "resolved_at"]
+    list_filter = [("resolved_at", admin.EmptyFieldListFilter), "answer", "round"]
+    list_select_related = [
+        "assessment__trust",
+        "assessment__ics",
+        "assessment__cycle",
+        "assessment__care_setting",
+        "domain",
+    ]
+    search_fields = ["assessment__trust__code", "assessment__trust__name", "rule_code", "message"]
+    date_hierarchy = "sent_at"

@@ -419,3 +419,26 @@ def test_a_query_of_another_assessment_is_not_found(client, submitted):
     lead = as_user(client, submitted, "lead")
     assert lead.get(f"/trusts/R0A/assessments/2026/community/queries/{query.pk}/").status_code == 404
     assert lead.get(f"{URL}queries/{query.pk}/").status_code == 200
+
+
+# --- The admin ---------------------------------------------------------------------------------------------------
+
+
+def test_the_admin_lists_queries_open_first_to_read_only(client, submitted):
+    return_with(submitted, ["legacy-SF01"])
+    query = ReviewQuery.objects.get()
+    client.force_login(submitted.users["admin"])
+
+    listing = client.get("/admin/maturity/reviewquery/?resolved_at__isempty=1").content.decode()
+    assert ">legacy</a>" in listing and submitted.assessment.trust.name in listing
+    page = client.get(f"/admin/maturity/reviewquery/{query.pk}/change/").content.decode()
+    assert "40% of devices are unsupported" in page
+    assert 'name="_save"' not in page  # written on the review pages only
+    assert client.get("/admin/maturity/reviewquery/add/").status_code == 403
+
+    answer(submitted, query, QueryAnswer.EXPLAINED, "Replacement under way")
+    resubmit(submitted)
+    actions.approve_assessment(
+        by=submitted.users["reviewer"], assessment=current(submitted), expected_version=current(submitted).version
+    )
+    assert ">legacy</a>" not in client.get("/admin/maturity/reviewquery/?resolved_at__isempty=1").content.decode()

@@ -199,3 +199,16 @@ def test_the_board_packs_plans_are_read_in_a_fixed_few_queries_whatever_their_nu
             with django_assert_max_num_queries(6):
                 found = plans.ics_plan_summaries(viewer, world["ics"], assessment.cycle.year)
             assert len(found) == number
+
+
+def test_the_admin_shows_a_saved_plan_and_its_steps_read_only(client, world, lead, django_user_model):
+    client.force_login(lead)
+    client.post(plan_path(world["assessment"]), form(action="save", SF01=("3", "2027-03-31", "Head of infrastructure")))
+    plan = PlannedStep.objects.get().plan
+    client.force_login(django_user_model.objects.create_superuser("admin", password="x"))
+
+    listing = client.get("/admin/planning/plan/").content.decode()
+    assert world["assessment"].trust.name in listing
+    page = client.get(f"/admin/planning/plan/{plan.pk}/change/").content.decode()
+    assert "<p>Head of infrastructure</p>" in page and "<p>31 Mar 2027</p>" in page
+    assert 'name="_save"' not in page
