@@ -45,6 +45,11 @@ def in_sentence(name: str) -> str:
     return f"{first}{space}{rest}"
 
 
+def person_name(user) -> str:
+    """A person as the review pages name them: their full name, else their e-mail address, else their username."""
+    return user.get_full_name().strip() or user.email or user.get_username()
+
+
 @dataclass
 class DomainRow:
     domain: Domain
@@ -64,10 +69,7 @@ class DomainRow:
     @property
     def verified_by_name(self) -> str:
         """Who verified the evidence, named as the review page names people: full name, else e-mail, else username."""
-        user = self.evidence_verified_by
-        if user is None:
-            return ""
-        return user.get_full_name().strip() or user.email or user.get_username()
+        return person_name(self.evidence_verified_by) if self.evidence_verified_by else ""
 
     @property
     def descriptor(self):

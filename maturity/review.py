@@ -29,6 +29,7 @@ from maturity.pages import (
     DomainRow,
     IndicatorRow,
     PillarProgress,
+    person_name,
     published_indicators_for_trust,
 )
 from maturity.review_queries import QueryToSend, about_domain, about_indicator, finding_key
@@ -81,11 +82,6 @@ def carried_levels(
             seen.add(current)
             current = comparable_with.get(current)
     return carried
-
-
-def person_name(user) -> str:
-    """A person as the review page names them: their full name, else their e-mail address, else their username."""
-    return user.get_full_name().strip() or user.email or user.get_username()
 
 
 @dataclass

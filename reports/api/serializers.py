@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from maturity.models import Assessment, Cycle, Domain, Framework, GapTarget, Indicator
-from maturity.pages import IndicatorRow
+from maturity.pages import IndicatorRow, person_name
 from reports.exports.datasets import DATASETS, Dataset
 from trusts.models import ICS, Region, Trust
 
@@ -214,6 +214,12 @@ class AnswerSerializer(serializers.Serializer):
     level = serializers.IntegerField(allow_null=True, help_text="1 to 5; null when not answered yet")
     evidence_note = serializers.CharField(allow_blank=True)
     evidence_link = serializers.CharField(allow_blank=True)
+    evidence_verified_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the ICB's reviewer verified the evidence; null when not verified"
+    )
+    evidence_verified_by = serializers.CharField(
+        allow_blank=True, help_text="The reviewer who verified it, as the review page names them; '' when not"
+    )
 
 
 class AssessmentDetailSerializer(AssessmentSerializer):
@@ -229,7 +235,8 @@ class AssessmentDetailSerializer(AssessmentSerializer):
 
     @extend_schema_field(serializers.DictField(child=AnswerSerializer()))
     def get_answers(self, assessment):
-        answers = {answer.domain_id: answer for answer in assessment.answers.all()}
+        answers = {answer.domain_id: answer for answer in assessment.answers.select_related("evidence_verified_by")}
+        verified_at = serializers.DateTimeField().to_representation
         result = {}
         for domain in assessment.applicable_domains():
             answer = answers.get(domain.pk)
@@ -238,6 +245,12 @@ class AssessmentDetailSerializer(AssessmentSerializer):
                 "level": answer.level if answer else None,
                 "evidence_note": answer.evidence_note if answer else "",
                 "evidence_link": answer.evidence_link if answer else "",
+                "evidence_verified_at": verified_at(answer.evidence_verified_at)
+                if answer and answer.evidence_verified_at
+                else None,
+                "evidence_verified_by": person_name(answer.evidence_verified_by)
+                if answer and answer.evidence_verified_by
+                else "",
             }
         return result
 

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
-from maturity import review
+from maturity import pages, review
 from maturity.models import (
     Assessment,
     Cycle,
@@ -70,9 +70,9 @@ def test_a_loop_in_comparability_ends_without_a_level():
 
 
 def test_a_person_is_named_by_full_name_then_email_then_username(db):
-    assert review.person_name(UserFactory(username="jb", first_name="Jo", last_name="Bloggs")) == "Jo Bloggs"
-    assert review.person_name(UserFactory(username="jb2", email="jo@nhs.net")) == "jo@nhs.net"
-    assert review.person_name(UserFactory(username="jb3")) == "jb3"
+    assert pages.person_name(UserFactory(username="jb", first_name="Jo", last_name="Bloggs")) == "Jo Bloggs"
+    assert pages.person_name(UserFactory(username="jb2", email="jo@nhs.net")) == "jo@nhs.net"
+    assert pages.person_name(UserFactory(username="jb3")) == "jb3"
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@ through the same action as the forms (validation, version check, audit, refresh 
 pagination and CSV, one error body for every error, the schema and the documentation page."""
 
 import csv
+import datetime
 import io
 import json
 import re
@@ -446,9 +447,30 @@ def test_an_assessment_carries_its_answers_and_indicator_values(world):
     assessment = api(world, "reviewer").get(f"{API}assessments/{world.assessments['rbv'].pk}/").json()
     assert assessment["org_type"] == "trust" and assessment["org_code"] == "RBV"
     assert assessment["cycle"] == 2026 and assessment["care_setting"] == "acute" and assessment["status"] == "submitted"
-    assert assessment["answers"]["WL01"] == {"pillar": "well_led", "level": 3, "evidence_note": "", "evidence_link": ""}
+    assert assessment["answers"]["WL01"] == {
+        "pillar": "well_led",
+        "level": 3,
+        "evidence_note": "",
+        "evidence_link": "",
+        "evidence_verified_at": None,
+        "evidence_verified_by": "",
+    }
     assert set(assessment["answers"]) == {"WL01", "SF01", "SF02"}
     assert assessment["indicators"] == {"unsupported_devices_pct": "4", "epr_supplier": ""}
+
+
+def test_an_answer_says_when_and_by_whom_its_evidence_was_verified(world):
+    reviewer = world.users["reviewer"]
+    reviewer.first_name, reviewer.last_name = "Sam", "Reviewer"
+    reviewer.save()
+    when = datetime.datetime(2026, 7, 1, 9, 30, tzinfo=datetime.UTC)
+    world.assessments["rbv"].answers.filter(domain__code="WL01").update(
+        evidence_note="Board paper", evidence_verified_by=reviewer, evidence_verified_at=when
+    )
+    answers = api(world, "analyst").get(f"{API}assessments/{world.assessments['rbv'].pk}/").json()["answers"]
+    assert answers["WL01"]["evidence_verified_by"] == "Sam Reviewer"
+    assert datetime.datetime.fromisoformat(answers["WL01"]["evidence_verified_at"]) == when
+    assert answers["SF01"]["evidence_verified_at"] is None and answers["SF01"]["evidence_verified_by"] == ""
 
 
 def test_an_ics_assessment_names_its_icb(world):
@@ -508,6 +530,8 @@ def test_answer_fields_left_out_keep_their_values(world):
         "level": 3,
         "evidence_note": "Board paper",
         "evidence_link": "",
+        "evidence_verified_at": None,
+        "evidence_verified_by": "",
     }
 
 
