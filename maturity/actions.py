@@ -531,11 +531,7 @@ def return_assessment(
         },
     )
     refresh.mark(reason="return", assessment=assessment)
-    # The e-mail carries the queries as it carries comments: on their domain, or on the whole.
-    outbox.assessment_returned(
-        assessment,
-        [*comments, *(Comment(f"Query: {query.message}", query.subject if query.domain_id else "") for query in sent)],
-    )
+    outbox.assessment_returned(assessment, comments, queries=sent)
     return assessment
 
 

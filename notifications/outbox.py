@@ -68,9 +68,10 @@ def assessment_submitted(assessment: Assessment) -> list[int]:
     )
 
 
-def assessment_returned(assessment: Assessment, comments: Iterable) -> list[int]:
+def assessment_returned(assessment: Assessment, comments: Iterable, queries: Iterable = ()) -> list[int]:
     """Tell its makers, with the reviewer's comments (each with `text` and `domain_code`, empty for a comment on the
-    whole), the ones on a domain under the domain's code and name."""
+    whole), the ones on a domain under the domain's code and name, and the queries sent with the return
+    (maturity.models.ReviewQuery), apart: each must be answered before the return can be submitted again."""
     domains = {domain.code: domain for domain in assessment.applicable_domains()}
     comments = [comment for comment in comments if comment.text.strip()]
     about = _about(assessment)
@@ -86,6 +87,7 @@ def assessment_returned(assessment: Assessment, comments: Iterable) -> list[int]
             "domain_comments": [
                 (domains[comment.domain_code], comment.text.strip()) for comment in comments if comment.domain_code
             ],
+            "queries": [query.message for query in queries],
             "link": absolute(assessment_url(assessment)),
         },
         assessment=assessment,

@@ -421,6 +421,19 @@ def test_a_query_of_another_assessment_is_not_found(client, submitted):
     assert lead.get(f"{URL}queries/{query.pk}/").status_code == 200
 
 
+def test_the_return_e_mail_lists_the_queries_apart_from_the_comments(submitted):
+    from notifications.models import Kind, OutboxEmail
+
+    submitted.users["lead"].email = "lead@r0a.example.nhs.uk"
+    submitted.users["lead"].save()
+    return_with(submitted, ["legacy-SF01", "devices_range-unsupported_devices_pct"], [Comment("See the board paper.")])
+
+    body = OutboxEmail.objects.get(kind=Kind.RETURNED).body
+    comments, queries = body.split("Queries to answer before you submit again")
+    assert "- See the board paper." in comments and "Query" not in comments
+    assert f"- {LEGACY}" in queries and f"- {DEVICES}" in queries
+
+
 # --- The admin ---------------------------------------------------------------------------------------------------
 
 
