@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.db.models import Count
 
 from maturity.models import Cycle, Domain, Framework, ReviewQuery
-from trusts.admin import ReadOnlyAdmin
+from trusts.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 
 
 @admin.register(Cycle)
@@ -16,19 +16,10 @@ class CycleAdmin(ReadOnlyAdmin):
     list_select_related = ["trust_framework", "ics_framework"]
 
 
-class DomainInline(admin.TabularInline):
+class DomainInline(ReadOnlyTabularInline):
     model = Domain
     fields = ["position", "code", "name", "pillar", "weight"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
     show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Framework)

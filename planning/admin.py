@@ -4,21 +4,12 @@ planning.actions.save_plan, which checks who may and audits, as the admin would 
 from django.contrib import admin
 
 from planning.models import Plan, PlannedStep
-from trusts.admin import ReadOnlyAdmin
+from trusts.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 
 
-class PlannedStepInline(admin.TabularInline):
+class PlannedStepInline(ReadOnlyTabularInline):
     model = PlannedStep
     fields = ["domain", "level", "target_date", "owner"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("domain__pillar")
