@@ -744,6 +744,8 @@ ADMIN_MODELS = {
     "trusts_roleevent": READ_ONLY_ADMIN,
     "maturity_cycle": READ_ONLY_ADMIN,
     "maturity_framework": READ_ONLY_ADMIN,
+    "maturity_reviewquery": READ_ONLY_ADMIN,
+    "planning_plan": READ_ONLY_ADMIN,
     # Written by the notifications, never by hand.
     "notifications_outboxemail": ("add",),
     "notifications_preference": (),

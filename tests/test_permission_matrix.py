@@ -28,8 +28,19 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from maturity.models import DomainAnswer, GapTarget, IndicatorValue, RefreshMark, Status, TargetKind, Theme
+from maturity.models import (
+    CheckSet,
+    DomainAnswer,
+    GapTarget,
+    IndicatorValue,
+    RefreshMark,
+    ReviewQuery,
+    Status,
+    TargetKind,
+    Theme,
+)
 from notifications.models import Kind, OutboxEmail, Preference
+from planning.models import Plan
 from reports.summaries import tables
 from tests.factories import (
     AssessmentFactory,
@@ -144,6 +155,18 @@ def build_world() -> SimpleNamespace:
     )
     preference = Preference.objects.create(user=users["reviewer"], kind=Kind.SUBMITTED, enabled=False)
     parked = RefreshMark.objects.create(reason="matrix", cycle=cycle, attempts=3, parked_at=timezone.now())
+    check_set = CheckSet.objects.create(code="matrix", version="1", name="Matrix checks", source_file="", checksum="")
+    query = ReviewQuery.objects.create(
+        assessment=submitted,
+        check_set=check_set,
+        rule_code="matrix",
+        indicator_code="unsupported_devices_pct",
+        message="7.5% of devices unsupported: is that right?",
+        round=1,
+        sent_by=users["reviewer"],
+        sent_at=timezone.now(),
+    )
+    plan = Plan.objects.create(assessment=submitted, created_by=users["reviewer"])
     return SimpleNamespace(
         users=users,
         # Signed in once: each test sends the session's cookie.
@@ -174,6 +197,8 @@ def build_world() -> SimpleNamespace:
                 "trusts_roleevent": role_event.pk,
                 "maturity_cycle": cycle.pk,
                 "maturity_framework": cycle.trust_framework.pk,
+                "maturity_reviewquery": query.pk,
+                "planning_plan": plan.pk,
                 "notifications_outboxemail": outbox.pk,
                 "notifications_preference": preference.pk,
             },
