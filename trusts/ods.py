@@ -26,6 +26,17 @@ from trusts.models import ICS, CareSetting, Region, Trust, TrustType
 # The cache key of a token that names the organisations as last loaded (pages key their organisation parts by it).
 ORGANISATIONS_TOKEN = "organisations-token"
 
+
+def organisations_token() -> str:
+    """Names the organisations as last loaded: load_organisations sets a new one, and a token the cache lost is
+    replaced by a new random one, never an earlier value, so pages kept under it are never stale."""
+    token = cache.get(ORGANISATIONS_TOKEN)
+    if token is None:
+        cache.add(ORGANISATIONS_TOKEN, uuid.uuid4().hex, timeout=None)
+        token = cache.get(ORGANISATIONS_TOKEN)
+    return token
+
+
 REGIONS_FILE = "regions_2023.csv"
 ICBS_FILE = "icbs_2023.csv"
 ETR_FILE = "etr.csv"

@@ -3,7 +3,6 @@ who may see them by name) and the dashboard. `?cycle=` picks the dashboard's cyc
 downloads exactly one chart's data."""
 
 import hashlib
-import uuid
 from pathlib import Path
 
 from csp.constants import UNSAFE_INLINE
@@ -19,6 +18,7 @@ from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 
 from config.pages import board_pack
+from config.pages.page_cache import cached_page
 from maturity.models import Assessment, Cycle, Status
 from maturity.pages import published_indicators_for_trust
 from maturity.published import published_results_for_trust
@@ -28,7 +28,7 @@ from reports.dashboards.charts import chart_csv
 from reports.summaries import versions
 from trusts import permissions
 from trusts.models import ICS, Region, Trust
-from trusts.ods import ORGANISATIONS_TOKEN
+from trusts.ods import ORGANISATIONS_TOKEN, organisations_token
 
 ENGLAND = ("England", "/national/")
 
@@ -50,6 +50,7 @@ charts_allowed = csp_update({"style-src": UNSAFE_INLINE})
 
 @login_required
 @charts_allowed
+@cached_page
 def national(request):
     permissions.require(request.user, permissions.VIEW, None)
 
@@ -84,6 +85,7 @@ def national(request):
 
 @login_required
 @charts_allowed
+@cached_page
 def region(request, code):
     region = get_object_or_404(Region, code=code.upper())
     permissions.require(request.user, permissions.VIEW, region)
@@ -118,6 +120,7 @@ def region(request, code):
 
 @login_required
 @charts_allowed
+@cached_page
 def ics(request, code, template="pages/ics.html"):
     """The ICS page; with the board-pack template (pages/ics_print.html), the dashboard laid out for A4."""
     ics = get_object_or_404(ICS.objects.select_related("region"), code=code.upper())
@@ -178,6 +181,7 @@ def ics(request, code, template="pages/ics.html"):
 
 @login_required
 @charts_allowed
+@cached_page
 def trust(request, code):
     trust = get_object_or_404(
         Trust.objects.select_related("ics__region", "geographic_ics").prefetch_related("care_settings"),
@@ -251,16 +255,6 @@ def _fragment(template: str, context: dict, **facts) -> dict:
     return {"html": render_to_string(template, context), **facts}
 
 
-def _organisation_token() -> str:
-    """Names the organisations as last loaded: `load_organisations` sets a new one, and a token the cache lost is
-    replaced by a new random one, never an earlier value, so cached organisation parts are never stale."""
-    token = cache.get(ORGANISATIONS_TOKEN)
-    if token is None:
-        cache.add(ORGANISATIONS_TOKEN, uuid.uuid4().hex, timeout=None)
-        token = cache.get(ORGANISATIONS_TOKEN)
-    return token
-
-
 def _page(
     request,
     template: str,
@@ -326,7 +320,7 @@ def _cached_parts(key: str | None, builds: dict) -> dict:
         return {name: build() for name, build in builds.items()}
     keys = {name: f"{key}:{name}" for name in builds}
     found = cache.get_many([ORGANISATIONS_TOKEN, *keys.values()])
-    token = found.get(ORGANISATIONS_TOKEN) or _organisation_token()
+    token = found.get(ORGANISATIONS_TOKEN) or organisations_token()
     parts, missing = {}, {}
     for name, build in builds.items():
         value = found.get(keys[name])

@@ -11,18 +11,25 @@ import uuid
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from django.db import connection
 from django.db.models import Q
 
+from maturity.models import AuditEvent
 from reports.models import SummaryVersion
 
 EVERYTHING = "all"
 # Which cycles have results: moved with every region and England refresh (a cycle's first results come with one).
 CYCLES = "cycles"
 AREAS_PREFIX = "areas:"
+# Not a part: the id of the newest audit event, read by current() beside the tokens. Every action records one in its
+# transaction, so it moves with every write a page can show (a status, a cycle, a plan) before any refresh has run.
+WRITTEN = "written"
 
 # Within read_once: the tokens read at its start, and the keys that read covered (a covered key with no token has
 # never moved). None outside.
 _read_once: ContextVar[dict | None] = ContextVar("summary_tokens_read_once", default=None)
+# Within recording: every part stamp() was asked for, with the token it read (None for a part never moved).
+_recording: ContextVar[dict | None] = ContextVar("summary_tokens_recording", default=None)
 
 
 def trust(code: str) -> str:
@@ -49,6 +56,32 @@ def move(keys) -> None:
         unique_fields=["key"],
         update_fields=["token"],
     )
+
+
+@contextmanager
+def recording():
+    """Yields a dict that collects the parts stamped within, with the tokens read: what a page built within depends
+    on, to be checked with current() before it is served again."""
+    read: dict = {}
+    reset = _recording.set(read)
+    try:
+        yield read
+    finally:
+        _recording.reset(reset)
+
+
+def current(keys) -> dict[str, str]:
+    """The tokens of these parts (a part never moved is absent) and, under WRITTEN, the newest audit event's id:
+    in one query. Written as SQL (the same on PostgreSQL and SQLite): every warm page asks, and the ORM took longer
+    to compile this union than the database to answer it."""
+    keys = list(keys)
+    tokens = SummaryVersion._meta.db_table
+    events = AuditEvent._meta.db_table
+    placeholders = ", ".join(["%s"] * len(keys))
+    parts = f'SELECT "key", "token" FROM {tokens} WHERE "key" IN ({placeholders}) UNION ALL ' if keys else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"{parts}SELECT %s, CAST(MAX(id) AS TEXT) FROM {events}", [*keys, WRITTEN])
+        return dict(cursor.fetchall())
 
 
 @contextmanager
@@ -88,4 +121,6 @@ def stamp(keys) -> str:
         tokens[EVERYTHING] = SummaryVersion.objects.get(key=EVERYTHING).token
         if (read := _read_once.get()) is not None:
             read["tokens"][EVERYTHING] = tokens[EVERYTHING]
+    if (recorded := _recording.get()) is not None:
+        recorded.update({key: tokens.get(key) for key in keys})
     return ".".join(tokens.get(key, "-")[:12] for key in keys)
