@@ -223,7 +223,7 @@ def _values_ctes() -> str:
                    PARTITION BY assessment_id, indicator_code ORDER BY published, as_of DESC NULLS LAST, id DESC
                ) AS rn
         FROM candidates
-    ), vals AS (
+    ), vals AS MATERIALIZED (
         SELECT raw.assessment_id AS assessment_id, raw.indicator_code AS indicator_code, raw.boolv AS boolv,
                CASE WHEN raw.boolv IS NULL THEN raw.v_number END AS num,
                CASE WHEN raw.boolv IS NOT NULL THEN (CASE WHEN raw.boolv THEN 'True' ELSE 'False' END)
