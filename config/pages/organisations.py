@@ -290,8 +290,8 @@ def _page(
             {
                 f"html:{layout}:{PAGES_TOKEN}": lambda: _dashboard_html(handle.load(), print_layout),
                 "headline": lambda: render_to_string("reports/_headline.html", {"dashboard": handle.load()}),
-                **({} if print_layout else {f"organisation:{PAGES_TOKEN}": organisation}),
             },
+            organisation=None if print_layout else (f"organisation:{PAGES_TOKEN}", organisation),
         )
         dashboard_html = parts[f"html:{layout}:{PAGES_TOKEN}"]
         if print_layout:
@@ -312,24 +312,29 @@ def _page(
         )
 
 
-def _cached_parts(key: str | None, builds: dict) -> dict:
+def _cached_parts(key: str | None, builds: dict, organisation: tuple | None = None) -> dict:
     """The parts of a page cached under the dashboard's key, read in one round trip with the organisations' token;
-    those missing are built and stored together. The organisation part is kept with the token it was built under
-    and rebuilt when the organisations were loaded since. With no key (no cycle has results) all are built."""
+    those missing are built and stored together. `organisation` (its name and build) is kept with the token it was
+    built under and rebuilt when the organisations were loaded since. With no key (no cycle has results) all are
+    built."""
+    every = {**builds, **dict([organisation] if organisation else [])}
     if key is None:
-        return {name: build() for name, build in builds.items()}
-    keys = {name: f"{key}:{name}" for name in builds}
+        return {name: build() for name, build in every.items()}
+    keys = {name: f"{key}:{name}" for name in every}
     found = cache.get_many([ORGANISATIONS_TOKEN, *keys.values()])
     token = found.get(ORGANISATIONS_TOKEN) or organisations_token()
     parts, missing = {}, {}
     for name, build in builds.items():
-        value = found.get(keys[name])
-        if name.startswith("organisation:"):
-            value = value[1] if value is not None and value[0] == token else None
-        if value is None:
-            value = build()
-            missing[keys[name]] = (token, value) if name.startswith("organisation:") else value
-        parts[name] = value
+        parts[name] = found.get(keys[name])
+        if parts[name] is None:
+            parts[name] = missing[keys[name]] = build()
+    if organisation:
+        name, build = organisation
+        kept = found.get(keys[name])
+        parts[name] = kept[1] if kept is not None and kept[0] == token else None
+        if parts[name] is None:
+            parts[name] = build()
+            missing[keys[name]] = (token, parts[name])
     if missing:
         cache.set_many(missing, sections.CACHE_SECONDS)
     return parts

@@ -203,7 +203,10 @@ def _values_ctes() -> str:
     that is not finite (NaN, infinity: the forms never store one) is read as none, so it spoils no mean;
     unusable_numbers lists it for the run's problems.
 
-    Both kinds of candidate are joined on an index (assessment, trust) and ranked in one window: the first wins."""
+    Both kinds of candidate are joined on an index (assessment, trust) and ranked in one window: the first wins.
+    vals is MATERIALIZED, computed once per statement: left inline, PostgreSQL planned it inside a nested loop when
+    the assessments were filtered by cycle, and ran its window again for every target row (a rebuild of three
+    cycles took 6 times a full one)."""
     date_text = dialect()["date_text"].format("raw.v_date")
     finite = _finite('iv."number"')
     number = f'CASE WHEN {finite} THEN iv."number" END'
