@@ -2,6 +2,7 @@
 assessment or summary table, and it is never served once anything it shows has changed: an action, a role, the
 summaries, the organisations, a message to show."""
 
+import gzip
 import re
 
 import pytest
@@ -13,7 +14,7 @@ from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 
-from config.pages import page_cache
+from config.pages import gzip_slots, page_cache
 from maturity import actions
 from maturity.models import Assessment, Status
 from reports.summaries import versions
@@ -68,14 +69,19 @@ def test_each_response_of_a_kept_page_has_its_own_working_csrf_token(world):
     assert client.get("/ics/QOP/").status_code == 302, "logged out: sent to the log-in page"
 
 
-def test_a_kept_page_is_sent_compressed_and_varies_on_encoding(client, world):
+def test_a_kept_page_is_sent_compressed_with_a_working_token_and_varies_on_encoding(world):
+    client = Client(enforce_csrf_checks=True)
     client.force_login(world.analyst)
-    client.get("/ics/QOP/")
+    cold = client.get("/ics/QOP/").content.decode()
     warm = client.get("/ics/QOP/", headers={"accept-encoding": "gzip, deflate"})
 
     assert warm["Content-Encoding"] == "gzip"
     assert "Accept-Encoding" in warm["Vary"]
+    html = gzip.decompress(warm.content).decode()
+    assert without_token(html) == without_token(cold)
     assert "Content-Encoding" not in client.get("/ics/QOP/")
+    token = CSRF.search(html).group(1)
+    assert client.post("/accounts/logout/", {"csrfmiddlewaretoken": token}).status_code == 302
 
 
 def test_an_action_shows_at_once_before_any_refresh(client, world, django_capture_on_commit_callbacks):
@@ -154,3 +160,12 @@ def test_current_reads_the_tokens_and_the_newest_audit_event_in_one_query(world)
     assert len(captured.captured_queries) == 1
     assert set(now) == {versions.ics("QOP"), versions.WRITTEN}
     assert versions.current([]).keys() == {versions.WRITTEN}
+
+
+@pytest.mark.parametrize("text", ["", "no slot", "<p>SLOT</p>", "SLOT<p>a page</p>SLOT", "é" * 70_000 + "SLOT" + "x"])
+def test_a_slotted_page_is_one_valid_gzip_member_with_each_slot_filled(text):
+    page = gzip_slots.slotted(text, "SLOT")
+    expected = text.replace("SLOT", "a-token").encode()
+
+    assert gzip.decompress(gzip_slots.gzipped(page, b"a-token")) == expected
+    assert gzip_slots.plain(page, b"a-token") == expected
