@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 
 from config.pages import gzip_slots, page_cache
 from maturity import actions
-from maturity.models import Assessment, Status
+from maturity.models import Assessment, AuditEvent, Status
 from reports.summaries import versions
 from tests.factories import analyst, reviewer_of
 from tests.reports.test_dashboards import build_world
@@ -92,6 +92,22 @@ def test_an_action_shows_at_once_before_any_refresh(client, world, django_captur
     # The refresh it marks does not run (on-commit hooks are held back): the audit event moves the page.
     with django_capture_on_commit_callbacks(execute=False):
         actions.approve_assessment(by=world.reviewer, assessment=assessment, expected_version=assessment.version)
+
+    assert int(awaiting(client.get("/ics/QOP/").content.decode())) == int(before) - 1
+
+
+def test_an_event_committed_late_under_an_earlier_id_still_shows(client, world):
+    """Ids are handed out when events are inserted, not when they commit: a transaction that took an earlier id and
+    commits after the page was kept adds an event without moving the newest id."""
+    client.force_login(world.reviewer)
+    later = AuditEvent.objects.create(action="test", summary="a later transaction, committed first")
+    AuditEvent.objects.filter(pk=later.pk).update(id=later.pk + 10)  # room below it for the earlier one
+    before = awaiting(client.get("/ics/QOP/").content.decode())
+    assert awaiting(client.get("/ics/QOP/").content.decode()) == before  # kept
+
+    assessment = Assessment.objects.filter(trust=world.trusts[0], status=Status.SUBMITTED).get()
+    Assessment.objects.filter(pk=assessment.pk).update(status=Status.APPROVED)
+    AuditEvent.objects.create(pk=later.pk + 5, action="approve", summary="the earlier transaction, committed now")
 
     assert int(awaiting(client.get("/ics/QOP/").content.decode())) == int(before) - 1
 

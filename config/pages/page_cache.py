@@ -4,7 +4,7 @@ and one query.
 
 A cached page is served only while everything it was built from is unchanged, checked on every request:
 - the summary parts its dashboard read (reports.summaries.versions: their tokens never expire and never repeat);
-- WRITTEN, the newest audit event: every action records one in its transaction, so a submission, a return, a cycle
+- WRITTEN, the audit events written: every action records one in its transaction, so a submission, a return, a cycle
   opened or a plan saved makes every cached page stale at once, before any refresh has run (pages rebuild from
   their cached parts, a few milliseconds each);
 - the organisations as last loaded (their token), the code and templates (a digest), today's date;
@@ -66,7 +66,7 @@ class CachedPage:
     body: gzip_slots.SlottedPage  # compressed once, with a slot for each response's CSRF token
     content_type: str
     summary_tokens: dict  # part -> token as read (None: never moved)
-    written: str | None
+    written: str
     organisations: str
 
 
@@ -81,17 +81,19 @@ def cached_page(view):
         key = _key(request)
         found = cache.get_many([key, ORGANISATIONS_TOKEN])
         page = found.get(key)
-        now = versions.current(page.summary_tokens if page else ())
-        if page is not None and _unchanged(page, now, found.get(ORGANISATIONS_TOKEN)):
-            return _response(request, page)
+        if page is not None:
+            now = versions.current(page.summary_tokens, page.written)
+            if _unchanged(page, now, found.get(ORGANISATIONS_TOKEN)):
+                return _response(request, page)
         # Read before the page is built: a change made meanwhile is seen by the next request.
+        written = versions.current(())[versions.WRITTEN]
         organisations = found.get(ORGANISATIONS_TOKEN) or organisations_token()
         with versions.recording() as read:
             response = view(request, *args, **kwargs)
         if _keepable(response):
             html = _CSRF_VALUE.sub(rf"\g<1>{CSRF_SLOT}\g<2>", response.content.decode(response.charset))
             body = gzip_slots.slotted(html, CSRF_SLOT)
-            kept = CachedPage(body, response["Content-Type"], read, now.get(versions.WRITTEN), organisations)
+            kept = CachedPage(body, response["Content-Type"], read, written, organisations)
             cache.set(key, kept, sections.CACHE_SECONDS)
         return response
 

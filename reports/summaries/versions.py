@@ -21,9 +21,13 @@ EVERYTHING = "all"
 # Which cycles have results: moved with every region and England refresh (a cycle's first results come with one).
 CYCLES = "cycles"
 AREAS_PREFIX = "areas:"
-# Not a part: the id of the newest audit event, read by current() beside the tokens. Every action records one in its
-# transaction, so it moves with every write a page can show (a status, a cycle, a plan) before any refresh has run.
+# Not a part: what has been written, read by current() beside the tokens (the newest audit event and a count of the
+# latest). Every action records an audit event in its transaction, so it moves with every write a page can show (a
+# status, a cycle, a plan) before any refresh has run.
 WRITTEN = "written"
+# How many ids before the newest a late commit is looked for: far more events than the actions running at once
+# insert while one of them commits.
+WRITTEN_WINDOW = 1000
 
 # Within read_once: the tokens read at its start, and the keys that read covered (a covered key with no token has
 # never moved). None outside.
@@ -70,17 +74,27 @@ def recording():
         _recording.reset(reset)
 
 
-def current(keys) -> dict[str, str]:
-    """The tokens of these parts (a part never moved is absent) and, under WRITTEN, the newest audit event's id:
-    in one query. Written as SQL (the same on PostgreSQL and SQLite): every warm page asks, and the ORM took longer
-    to compile this union than the database to answer it."""
+def current(keys, written: str | None = None) -> dict[str, str]:
+    """The tokens of these parts (a part never moved is absent) and, under WRITTEN, what has been written: in one
+    query. Written as SQL (the same on PostgreSQL and SQLite): every warm page asks, and the ORM took longer to
+    compile this union than the database to answer it.
+
+    WRITTEN is "<newest audit event id>:<events committed among the WRITTEN_WINDOW ids up to an anchor>", the anchor
+    being the newest id in `written` (what a kept page was built under), else the newest now. The newest id alone
+    is not enough: ids are handed out when events are inserted, not when they commit, so a transaction that took id
+    100 and commits after one that took 101 adds an event without moving the newest; it moves the count."""
     keys = list(keys)
     tokens = SummaryVersion._meta.db_table
     events = AuditEvent._meta.db_table
+    anchor = int(written.split(":")[0]) if written else None
     placeholders = ", ".join(["%s"] * len(keys))
     parts = f'SELECT "key", "token" FROM {tokens} WHERE "key" IN ({placeholders}) UNION ALL ' if keys else ""
+    written_sql = f"""SELECT %s, CAST(top.id AS TEXT) || ':' || CAST(
+            (SELECT COUNT(*) FROM {events} e WHERE e.id > anchor.id - %s AND e.id <= anchor.id) AS TEXT)
+        FROM (SELECT COALESCE(MAX(id), 0) AS id FROM {events}) top,
+             (SELECT COALESCE(CAST(%s AS BIGINT), (SELECT MAX(id) FROM {events}), 0) AS id) anchor"""
     with connection.cursor() as cursor:
-        cursor.execute(f"{parts}SELECT %s, CAST(MAX(id) AS TEXT) FROM {events}", [*keys, WRITTEN])
+        cursor.execute(parts + written_sql, [*keys, WRITTEN, WRITTEN_WINDOW, anchor])
         return dict(cursor.fetchall())
 
 
