@@ -111,7 +111,6 @@ class PillarScore(SummaryRow):
             models.Index(fields=["cycle_year", "ics_code"]),
             models.Index(fields=["cycle_year", "region_code"]),
             models.Index(fields=["cycle_year", "org_code"]),
-            models.Index(fields=["cycle_year", "trust_type", "care_setting"]),
         ]
 
     def __str__(self):
@@ -135,7 +134,6 @@ class GapScore(SummaryRow):
             models.Index(fields=["cycle_year", "ics_code"]),
             models.Index(fields=["cycle_year", "region_code"]),
             models.Index(fields=["cycle_year", "org_code"]),
-            models.Index(fields=["cycle_year", "trust_type", "care_setting"]),
         ]
 
     def __str__(self):
@@ -338,8 +336,8 @@ class RefreshRun(models.Model):
 
 class SummaryVersion(models.Model):
     """The version of one part of the summaries, for cached dashboards' keys: "all" (moved by a rebuild),
-    "trust:<code>", "ics:<code>", "peer:<type>|<setting>" (moved by an assessment's refresh) and "areas:<year>"
-    (region and England, moved by the batched refresh). Kept in the database, never expiring and never deleted; each
+    "trust:<code>", "ics:<code>" (moved by an assessment's refresh) and "areas:<year>" (regions, England and the
+    peer groups, moved by the batched refresh). Kept in the database, never expiring and never deleted; each
     move writes a new random token, so a key can never come back to an earlier value, not even after the database is
     recreated beside a cache that outlived it."""
 

@@ -1,5 +1,7 @@
 """Celery tasks: thin wrappers around reports.summaries.refresh, each run recorded there."""
 
+import time
+
 from celery import shared_task
 from django.core.cache import cache
 from django.db import OperationalError
@@ -8,8 +10,9 @@ from django.utils import timezone
 from reports.models import WorkerHeartbeat
 from reports.summaries import refresh
 
-# Region and England summaries wait this long after a submission, so that a burst of submissions costs one run.
-AREAS_DELAY_SECONDS = 3
+# A cycle's national areas (region, England, peer groups) are refreshed at most once in this many seconds: after
+# a quiet spell at once, in a burst of submissions once when the window ends, for all of them.
+AREAS_WINDOW_SECONDS = 3
 
 
 @shared_task(name="reports.heartbeat", bind=True)
@@ -20,10 +23,16 @@ def heartbeat(self) -> str:
     return hostname
 
 
-def schedule_areas(year: int) -> None:
-    """At most one pending region/England refresh per cycle: later submissions ride on the one already waiting."""
-    if cache.add(f"areas-pending:{year}", True, timeout=AREAS_DELAY_SECONDS * 20):
-        refresh_areas.apply_async(args=[year], countdown=AREAS_DELAY_SECONDS)
+def schedule_areas(year: int, now: float | None = None) -> None:
+    """Refresh the cycle's national areas after a submission's own refresh: at once if none has started within the
+    window, else when the window ends. At most one waits per cycle: later submissions ride on it (it reads their
+    rows when it starts)."""
+    if not cache.add(f"areas-pending:{year}", True, timeout=AREAS_WINDOW_SECONDS * 20):
+        return
+    now = time.time() if now is None else now
+    started = cache.get(f"areas-started:{year}")
+    countdown = 0 if started is None else max(0.0, started + AREAS_WINDOW_SECONDS - now)
+    refresh_areas.apply_async(args=[year], countdown=countdown)
 
 
 @shared_task(name="reports.refresh_mark", acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True)
@@ -34,6 +43,8 @@ def refresh_mark(mark_id: int) -> bool:
 
 @shared_task(name="reports.refresh_areas", acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True)
 def refresh_areas(year: int) -> int:
+    # Started before no longer pending: a submission scheduling in between then waits for the window's end.
+    cache.set(f"areas-started:{year}", time.time(), timeout=AREAS_WINDOW_SECONDS * 20)
     cache.delete(f"areas-pending:{year}")
     return refresh.refresh_areas(year)
 

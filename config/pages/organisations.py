@@ -214,11 +214,7 @@ def trust(request, code):
         organisation,
         lambda y, c: sections.trust_dashboard(trust, y, c, request.user),
         preferred_cycles=lambda: sections.trust_cycles(trust, request.user),
-        summary_parts=[
-            versions.trust(trust.code),
-            versions.ics(trust.ics.code),
-            *(versions.peer(trust.trust_type, setting.pk) for setting in trust.care_settings.all()),
-        ],
+        summary_parts=[versions.trust(trust.code), versions.ics(trust.ics.code)],
     )
 
 

@@ -240,12 +240,8 @@ def trust_dashboard(trust: Trust, year, cycles, user) -> CachedDashboard:
     if year is None:
         return _no_results(cycles)
     viewer = viewer_of(user)
-    parts = [
-        versions.trust(trust.code),
-        versions.ics(trust.ics.code),
-        *(versions.peer(trust.trust_type, setting.pk) for setting in trust.care_settings.all()),
-        versions.areas(year),
-    ]
+    # areas(year) covers England, the regions and the peer groups of the cycle.
+    parts = [versions.trust(trust.code), versions.ics(trust.ics.code), versions.areas(year)]
     return _cached_dashboard(
         f"trust:{trust.code}:{year}:{viewer.scope_key}", parts, lambda: _trust(trust, year, cycles, viewer)
     )

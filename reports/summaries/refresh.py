@@ -1,7 +1,7 @@
-"""Carrying out the refresh marks that maturity's actions write: one assessment's summaries at once, its region
-and England a few seconds later in one batch, a whole cycle or everything for bulk imports. Each run is recorded;
-each successful one moves the versions of the parts it rewrote (reports.summaries.versions), so exactly the cached
-pages that read them are rebuilt from the new summaries."""
+"""Carrying out the refresh marks that maturity's actions write: one assessment's summaries at once, its region,
+England and peer group a few seconds later in one batch, a whole cycle or everything for bulk imports. Each run is
+recorded; each successful one moves the versions of the parts it rewrote (reports.summaries.versions), so exactly the
+cached pages that read them are rebuilt from the new summaries."""
 
 import logging
 from contextlib import contextmanager
@@ -62,18 +62,14 @@ def refresh_assessment(assessment_id: int) -> int:
 
 
 def _parts_of(assessment_id: int) -> list[str]:
-    """The summary parts an assessment's refresh rewrites: its trust, its ICS (recorded in its cycle) and its peer
-    group; an ICB's own return only its ICS."""
+    """The summary parts an assessment's refresh rewrites: its trust and its ICS (recorded in its cycle); an ICB's
+    own return only its ICS. Its peer group is a national area, rewritten with region and England."""
     assessment = Assessment.objects.filter(pk=assessment_id).select_related("trust", "ics").first()
     if assessment is None:
         return []
     if assessment.trust is None:
         return [versions.ics(assessment.ics.code)]
-    return [
-        versions.trust(assessment.trust.code),
-        versions.ics(assessment.ics.code),
-        versions.peer(assessment.trust.trust_type, assessment.care_setting_id),
-    ]
+    return [versions.trust(assessment.trust.code), versions.ics(assessment.ics.code)]
 
 
 def refresh_areas(year: int) -> int:
@@ -91,7 +87,7 @@ def rebuild(years=None) -> int:
 def process_mark(mark_id: int, *, schedule_areas=None) -> bool:
     """Refresh what one mark names, then mark it done. Returns False if it was already done (a duplicate delivery)
     or is parked. A failure is counted on the mark and raised; the PARK_AFTER-th parks it.
-    `schedule_areas(year)` is called after an assessment's refresh, for the batched region and England follow-up."""
+    `schedule_areas(year)` is called after an assessment's refresh, for the batched follow-up of the national areas."""
     mark = (
         RefreshMark.objects.filter(pk=mark_id, done_at__isnull=True, parked_at__isnull=True)
         .select_related("cycle")
@@ -157,8 +153,8 @@ def record_lost_runs(now=None) -> int:
 
 
 def sweep(now=None) -> int:
-    """Record lost runs, then process every pending mark; returns how many marks were done. Region and England are
-    refreshed at once here. A mark that fails is counted (and parked at last) and the sweep goes on to the next: one
+    """Record lost runs, then process every pending mark; returns how many marks were done. The national areas
+    are refreshed at once here. A mark that fails is counted (and parked at last) and the sweep goes on to the next: one
     never holds up the others."""
     if lost := record_lost_runs(now):
         logger.warning("%s refresh runs were lost with their worker", lost)

@@ -498,6 +498,13 @@ def gap_scores(where: Filter, targets: Targets) -> tuple[str, list]:
 # --- Area statistics ---------------------------------------------------------------------------------------------
 
 AREA_TYPES = tuple(rules.AREA_KEYS)
+# What the batched follow-up of a refresh rewrites for the whole cycle: the areas that span England (a peer group
+# is every trust of a type making a return for a care setting). One assessment's refresh rewrites its trust and ICS.
+NATIONAL_AREA_TYPES = ("england", "region", "peer")
+# How a refresh computes the quantiles of areas of many returns (an ICS, the national areas; STATS_METHODS): counted
+# by distinct value, a sixth of the time of sorting them at England's size. The rebuild keeps the dialect's
+# (percentile_cont on PostgreSQL), which is faster over its many small areas (every trust's own).
+COUNTED_QUANTILES = "counts"
 # The most telling first: the rows are sorted by these, and abbreviated keys work on the first.
 STAT_GROUP = [
     "metric_code",
@@ -534,16 +541,48 @@ def _area_columns(alias: str, collation: str = "") -> str:
     return f"({code}){collation} AS area_code, ({name}){collation} AS area_name"
 
 
-def _in_areas(condition: str, areas: Filter) -> str:
-    """Each row of src once for each area type it counts in (the areas `areas` keeps). Texts compared bytewise:
-    the rows are sorted by area and metric, and only equality matters."""
+def _in_areas(condition: str, areas: Filter, source: str = "src", extra: str = "src.met AS met") -> str:
+    """Each row of `source` (src, or counted) once for each area type it counts in (the areas `areas` keeps). Texts
+    compared bytewise: the rows are sorted by area and metric, and only equality matters."""
     text = dialect()["bytewise"]
     return f"""SELECT at.area_type{text} AS area_type, {_area_columns("src", text)}, src.cycle_year AS cycle_year,
                src.source{text} AS source, src.metric_type{text} AS metric_type,
                src.metric_code{text} AS metric_code, src.metric_name{text} AS metric_name,
-               src.metric_position AS metric_position, src.value AS value, src.met AS met, src.measured AS measured
-        FROM src CROSS JOIN area_types at
+               src.metric_position AS metric_position, src.value AS value, src.measured AS measured, {extra}
+        FROM {source} src CROSS JOIN area_types at
         WHERE {condition} AND {areas.sql}"""
+
+
+# The columns of src that place a row in an area of each type (rules.AREA_KEYS).
+AREA_SOURCE_COLUMNS = {
+    "england": (),
+    "region": ("region_code", "region_name"),
+    "ics": ("ics_code", "ics_name"),
+    "peer": ("trust_type", "care_setting"),
+    "trust": ("org_code", "org_name"),
+}
+METRIC_SOURCE_COLUMNS = ("cycle_year", "source", "metric_type", "metric_code", "metric_name", "metric_position")
+
+
+def _kept_columns(area_types) -> list[str]:
+    return [column for area_type in area_types for column in AREA_SOURCE_COLUMNS[area_type]]
+
+
+def _counted_cte(area_types) -> str:
+    """counted: src's rows as (value, measured, copies), by the columns that place them in `area_types`'s areas
+    (the others left empty, so `areas` may name only those). An area of England counts tens of thousands of returns on a
+    few hundred distinct values (scores are means of levels 1 to 5), so the areas are crossed with a few thousand
+    counted rows rather than with every row."""
+    kept = _kept_columns(area_types)
+    blank = [column for columns in AREA_SOURCE_COLUMNS.values() for column in columns if column not in kept]
+    grouped = [*kept, *METRIC_SOURCE_COLUMNS, "value", "measured"]
+    blanks = "".join(f"'' AS {column}, " for column in blank)
+    return f"""counted AS (
+        SELECT {", ".join(grouped)}, {blanks}CAST(COUNT(*) AS INTEGER) AS c, SUM(met) AS met_sum,
+               CAST(COUNT(met) AS INTEGER) AS met_n
+        FROM src
+        GROUP BY {", ".join(grouped)}
+    )"""
 
 
 def _area_types_cte(area_types) -> tuple[str, list]:
@@ -615,7 +654,70 @@ def _stats_by_percentile_cont(areas: Filter) -> tuple[str, list]:
     return sql, []
 
 
-STATS_METHODS = {"windows": _stats_by_windows, "percentile_cont": _stats_by_percentile_cont}
+def _value_at(rank: str, value: str) -> str:
+    """The value at 0-based `rank` of a group counted by distinct value: the one whose run of copies
+    [first, first + c) holds the rank."""
+    return f"MAX(CASE WHEN first <= {rank} AND {rank} < first + c THEN {value} END)"
+
+
+def _counted_quantile(twentieths: int) -> str:
+    """_quantile over a group counted by distinct value (cnt rows in all)."""
+    position = f"(MAX(cnt) - 1) * {twentieths}"
+    low = _value_at(f"(cnt - 1) * {twentieths} / 20", "value")
+    high = _value_at(f"((cnt - 1) * {twentieths} + 19) / 20", "value")
+    frac = f"CAST({position} - ({position} / 20) * 20 AS FLOAT) / 20"
+    return f"{low} + ({high} - {low}) * {frac}"
+
+
+def _stats_by_counts(areas: Filter) -> tuple[str, list]:
+    """stats from in_areas counted by distinct value (counted, _counted_cte): each group's rows are reduced to
+    (value, copies), then ranked by running sums of the copies. The same linear quantiles as the
+    windows; what it sorts is as many rows as a group has distinct values (scores are means of levels 1 to 5, so
+    a few hundred at most), not as many as it has rows."""
+    quantiles = ",\n".join(f"{_counted_quantile(int(column[1:]))} AS {column}" for column in QUANTILE_COLUMNS)
+    same_group = " AND ".join(f"mm.{column} = q.{column}" for column in STAT_GROUP)
+    ranks = (
+        f"SUM(c) OVER (PARTITION BY {GROUP} ORDER BY {{0}} ROWS UNBOUNDED PRECEDING) - c AS first, "
+        f"SUM(c) OVER (PARTITION BY {GROUP}) AS cnt"
+    )
+    sql = f"""value_counts AS (
+        SELECT {GROUP}, value, CAST(SUM(c) AS INTEGER) AS c, SUM(met_sum) AS met_sum, SUM(met_n) AS met_n
+        FROM in_areas
+        GROUP BY {GROUP}, value
+    ), value_ranks AS (
+        SELECT value_counts.*, {ranks.format("value")}
+        FROM value_counts
+    ), quantiles AS (
+        SELECT {GROUP}, SUM(c) AS n, SUM(value * c) / SUM(c) AS mean,
+               SUM(met_sum) / NULLIF(SUM(met_n), 0) AS share_met,
+               {quantiles}
+        FROM value_ranks
+        GROUP BY {GROUP}
+    ), measured_counts AS (
+        SELECT {GROUP}, measured, CAST(SUM(c) AS INTEGER) AS c
+        FROM in_areas
+        WHERE metric_type = 'gap' AND measured IS NOT NULL
+        GROUP BY {GROUP}, measured
+    ), measured_ranks AS (
+        SELECT measured_counts.*, {ranks.format("measured")}
+        FROM measured_counts
+    ), measured_medians AS (
+        SELECT {GROUP},
+               ({_value_at("(cnt - 1) / 2", "measured")} + {_value_at("cnt / 2", "measured")}) / 2 AS measured_median
+        FROM measured_ranks
+        GROUP BY {GROUP}
+    ), stats AS (
+        SELECT q.*, mm.measured_median AS measured_median
+        FROM quantiles q LEFT JOIN measured_medians mm ON {same_group}
+    )"""
+    return sql, []
+
+
+STATS_METHODS = {
+    "windows": _stats_by_windows,
+    "percentile_cont": _stats_by_percentile_cont,
+    "counts": _stats_by_counts,
+}
 
 
 def area_stats(rows: Filter, areas: Filter, area_types, metrics: set[tuple], method=None) -> tuple[str, list]:
@@ -626,7 +728,7 @@ def area_stats(rows: Filter, areas: Filter, area_types, metrics: set[tuple], met
 
     rows selects the summary rows read (s: a pillar or gap score), areas the areas written (area_type and the
     row's columns); metrics the gap metrics as gap_target_rows gives them; method how the quantiles are computed
-    (STATS_METHODS; the dialect's by default)."""
+    (STATS_METHODS; the dialect's by default; counts for areas of many returns, COUNTED_QUANTILES)."""
     metrics_cte, metric_params = _rows_cte("metrics", METRIC_COLUMNS, sorted(metrics))
     indicators_cte, indicator_params = _rows_cte("area_indicators", AREA_INDICATOR_COLUMNS, rules.AREA_INDICATORS)
     types_cte, type_params = _area_types_cte(area_types)
@@ -634,7 +736,13 @@ def area_stats(rows: Filter, areas: Filter, area_types, metrics: set[tuple], met
         "verified_measures", [("measure", "TEXT")], [(measure,) for measure in rules.VERIFIED_MEASURES]
     )
     dialect_ = dialect()
-    stats_cte, stats_params = STATS_METHODS[method or dialect_["area_quantiles"]](areas)
+    method = method or dialect_["area_quantiles"]
+    stats_cte, stats_params = STATS_METHODS[method](areas)
+    if method == "counts":
+        counted = _in_areas("1 = 1", areas, "counted", "src.c AS c, src.met_sum AS met_sum, src.met_n AS met_n")
+        in_areas_cte = f"{_counted_cte(area_types)}, in_areas AS ({counted})"
+    else:
+        in_areas_cte = f"in_areas AS ({_in_areas('1 = 1', areas)})"
     deciles = dialect_["json_array"].format(", ".join(dialect_["round6"].format(f"d{k}") for k in DECILE_TWENTIETHS))
     sql = f"""INSERT INTO {{area_stat}} ({GROUP}, n, mean, median, q1, q3, deciles, share_met, measured_median)
     WITH {metrics_cte}, {indicators_cte}, {types_cte}, {verified_cte}, src AS (
@@ -668,9 +776,7 @@ def area_stats(rows: Filter, areas: Filter, area_types, metrics: set[tuple], met
         FROM {{pillar_score}} s CROSS JOIN verified_measures ve
         WHERE s.org_type = 'trust' AND s.verified_share IS NOT NULL AND {rows.sql}
           AND (ve.measure = 'verified_share' OR s.verified_score IS NOT NULL)
-    ), in_areas AS (
-        {_in_areas("1 = 1", areas)}
-    ), {stats_cte}
+    ), {in_areas_cte}, {stats_cte}
     SELECT {GROUP}, n, mean, d{QUARTILE_TWENTIETHS["median"]}, d{QUARTILE_TWENTIETHS["q1"]},
            d{QUARTILE_TWENTIETHS["q3"]}, {deciles}, share_met, measured_median
     FROM stats"""

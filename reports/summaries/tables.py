@@ -1,6 +1,6 @@
 """Writing the summary tables: a full rebuild (or some cycles), one assessment with the areas right above it, and the
-region/England areas of a cycle. The statements are in reports.summaries.sql: every row is computed and written by the
-database (INSERT … SELECT), none passes through Python.
+national areas of a cycle (regions, England, peer groups). The statements are in reports.summaries.sql: every row is
+computed and written by the database (INSERT … SELECT), none passes through Python.
 
 Every write here runs in one transaction, so a reader sees the old summaries or the new ones, never half; a worker
 killed mid-rebuild leaves the previous summaries in place.
@@ -41,25 +41,36 @@ def _lock(years=None) -> None:
 TRUNCATE_LOCK_TIMEOUT = "2s"
 
 
-def _clear(models, row_filter: Q) -> bool:
-    """Remove the rows a rebuild replaces. Every row, on PostgreSQL: TRUNCATE, a tenth of DELETE's time. It holds the
-    tables until the rebuild commits, so readers that miss the cache wait for the new summaries rather than read
-    the old (still never half); cached dashboards read none of these tables. If a reader (a long export) holds a
-    table, TRUNCATE would make every reader queue behind it: after a short wait it gives up and DELETE does it.
-    Returns whether the tables were emptied whole (and are held until the rebuild commits)."""
+def _clear(models, row_filter: Q) -> list[str]:
+    """Remove the rows a rebuild replaces. Every row, on PostgreSQL: TRUNCATE, a tenth of DELETE's time, and the
+    tables' secondary indexes dropped first, in one statement (into empty tables held for this transaction, building
+    each index once after the load costs less than keeping it up to date row by row, and TRUNCATE then has no index
+    to empty). It holds the tables until the rebuild commits, so readers that miss the cache wait for the new
+    summaries rather than read the old (still never half); cached dashboards read none of these tables. If a reader
+    (a long export) holds a table, TRUNCATE would make every reader queue behind it: after a short wait it gives up
+    and DELETE does it. Returns the statements that build the dropped indexes again (none after DELETE); the
+    rollback of a failed rebuild puts them back as they were."""
     if not row_filter and connection.vendor == "postgresql":
-        names = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in models)
+        tables_ = [model._meta.db_table for model in models]
         try:
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(f"SET LOCAL lock_timeout = '{TRUNCATE_LOCK_TIMEOUT}'")
-                cursor.execute(f"TRUNCATE {names}")
+                cursor.execute(
+                    """SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i
+                       WHERE i.indrelid = ANY(%s::regclass[]) AND NOT i.indisprimary AND NOT i.indisunique""",
+                    [tables_],
+                )
+                indexes = cursor.fetchall()
+                if indexes:
+                    cursor.execute(f"DROP INDEX {', '.join(name for name, _ in indexes)}")
+                cursor.execute(f"TRUNCATE {', '.join(connection.ops.quote_name(name) for name in tables_)}")
                 cursor.execute("SET LOCAL lock_timeout = DEFAULT")
-            return True
+            return [definition for _, definition in indexes]
         except OperationalError:
-            pass  # the savepoint is rolled back: the tables are untouched
+            pass  # the savepoint is rolled back: the tables and their indexes are untouched
     for model in models:
         model.objects.filter(row_filter).delete()
-    return False
+    return []
 
 
 def _note(problems: list | None, found) -> None:
@@ -98,10 +109,7 @@ def rebuild(years=None, problems: list | None = None) -> int:
         _lock(years)
         sql.prepare()
         models = (*ASSESSMENT_MODELS, AreaStat, ProgressStat)
-        emptied = _clear(models, row_filter)
-        # Into empty tables held for this transaction, building each index once after the load costs less than
-        # keeping it up to date row by row; the rollback of a failed rebuild puts them back as they were.
-        indexes = _drop_indexes(models) if emptied else []
+        indexes = _clear(models, row_filter)
         targets = sql.gap_target_rows(years)
         written = _assessment_rows(assessments, targets, problems)
         written += _insert(AreaStat, sql.area_stats(rows, sql.Filter(), sql.AREA_TYPES, targets.metrics))
@@ -112,24 +120,9 @@ def rebuild(years=None, problems: list | None = None) -> int:
     return written
 
 
-def _drop_indexes(models) -> list[str]:
-    """Drop the secondary indexes of these (PostgreSQL) tables; returns the statements that build them again."""
-    names = [model._meta.db_table for model in models]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
-               FROM pg_index i WHERE i.indrelid = ANY(%s::regclass[]) AND NOT i.indisprimary AND NOT i.indisunique""",
-            [names],
-        )
-        indexes = cursor.fetchall()
-        for name, _ in indexes:
-            cursor.execute(f"DROP INDEX {name}")
-    return [definition for _, definition in indexes]
-
-
 def refresh_assessment(assessment_id: int, problems: list | None = None) -> int:
-    """Rewrite one assessment's rows and the summaries of the areas right above it (its trust, ICS and peer group);
-    region and England follow in refresh_areas. Returns the rows written."""
+    """Rewrite one assessment's rows and the summaries of the areas right above it (its trust and ICS); region,
+    England and the peer groups follow in refresh_areas. Returns the rows written."""
     assessment = Assessment.objects.select_related("cycle", "ics", "trust").filter(pk=assessment_id).first()
     if assessment is None:
         return 0
@@ -148,45 +141,36 @@ def refresh_assessment(assessment_id: int, problems: list | None = None) -> int:
 
 
 def _refresh_areas_above(assessment: Assessment, year: int, metrics) -> int:
-    """The trust's, ICS's and peer group's statistics, from the rows of those three areas only, and the ICS's
-    progress."""
+    """The trust's and ICS's statistics, from the rows of those two areas only, and the ICS's progress."""
     ics_code, trust_code = assessment.ics.code, assessment.trust.code
-    trust_type, care_setting = assessment.trust.trust_type, assessment.care_setting_id
     AreaStat.objects.filter(
-        Q(cycle_year=year)
-        & (
-            Q(area_type="ics", area_code=ics_code)
-            | Q(area_type="trust", area_code=trust_code)
-            | Q(area_type="peer", area_code=f"{trust_type}|{care_setting}")
-        )
+        Q(cycle_year=year) & (Q(area_type="ics", area_code=ics_code) | Q(area_type="trust", area_code=trust_code))
     ).delete()
-    rows = sql.Filter(
-        "s.cycle_year = %s AND (s.org_code = %s OR s.ics_code = %s OR (s.trust_type = %s AND s.care_setting = %s))",
-        [year, trust_code, ics_code, trust_type, care_setting],
-    )
-    areas = sql.Filter(
-        "((area_type = 'trust' AND org_code = %s) OR (area_type = 'ics' AND ics_code = %s)"
-        " OR (area_type = 'peer' AND trust_type = %s AND care_setting = %s))",
-        [trust_code, ics_code, trust_type, care_setting],
-    )
-    written = _insert(AreaStat, sql.area_stats(rows, areas, ("trust", "ics", "peer"), metrics))
+    # Each area from its own rows: a trust's few by the dialect's quantiles, an ICS's (up to thousands of returns)
+    # counted by distinct value.
+    own = sql.Filter("s.cycle_year = %s AND s.org_code = %s", [year, trust_code])
+    written = _insert(AreaStat, sql.area_stats(own, sql.Filter(), ("trust",), metrics))
+    members = sql.Filter("s.cycle_year = %s AND s.ics_code = %s", [year, ics_code])
+    written += _insert(AreaStat, sql.area_stats(members, sql.Filter(), ("ics",), metrics, sql.COUNTED_QUANTILES))
     ProgressStat.objects.filter(cycle_year=year, area_type="ics", area_code=ics_code).delete()
     progress = sql.progress_stats(sql.Filter("c.year = %s", [year]), ("ics",), ics_id=assessment.ics_id)
     return written + _insert(ProgressStat, progress)
 
 
 def refresh_areas(year: int, problems: list | None = None) -> int:
-    """Region and England summaries of a cycle, from the rows already written: the batched follow-up of
-    refresh_assessment, a few seconds later, once for many submissions."""
+    """The national areas of a cycle (region, England and the peer groups: similar trusts across England), from the
+    rows already written: the batched follow-up of refresh_assessment, a few seconds later, once for many
+    submissions. Their quantiles are counted by distinct value (sql.COUNTED_QUANTILES): at England's size a
+    sixth of the time of sorting every score."""
     with transaction.atomic():
         _lock([year])
         sql.prepare()
-        area_types = ("england", "region")
-        AreaStat.objects.filter(cycle_year=year, area_type__in=area_types).delete()
-        ProgressStat.objects.filter(cycle_year=year, area_type__in=area_types).delete()
+        AreaStat.objects.filter(cycle_year=year, area_type__in=sql.NATIONAL_AREA_TYPES).delete()
+        ProgressStat.objects.filter(cycle_year=year, area_type__in=("england", "region")).delete()
         targets = sql.gap_target_rows([year])
         _note(problems, targets.problems)
-        metrics = targets.metrics
         rows = sql.Filter("s.cycle_year = %s", [year])
-        written = _insert(AreaStat, sql.area_stats(rows, sql.Filter(), area_types, metrics))
-        return written + _insert(ProgressStat, sql.progress_stats(sql.Filter("c.year = %s", [year]), area_types))
+        statement = sql.area_stats(rows, sql.Filter(), sql.NATIONAL_AREA_TYPES, targets.metrics, sql.COUNTED_QUANTILES)
+        written = _insert(AreaStat, statement)
+        progress = sql.progress_stats(sql.Filter("c.year = %s", [year]), ("england", "region"))
+        return written + _insert(ProgressStat, progress)

@@ -1,6 +1,7 @@
 """Versions of the summaries for cached dashboards. A dashboard's cache key carries the tokens of the parts it reads,
 so a refresh makes stale exactly the pages that read what it rewrote: a submission in Greater Manchester moves its
-trust's, its ICS's and its peer group's tokens and leaves every other ICS's pages warm.
+trust's and its ICS's tokens and leaves every other ICS's pages warm (its region, England and peer group
+follow a few seconds later with the cycle's national areas).
 
 Tokens live in the database beside the summaries (reports.SummaryVersion), never expire and never repeat (each move
 writes a new random token), on the database cache and on Redis alike. They are moved after the summaries' transaction
@@ -42,10 +43,6 @@ def trust(code: str) -> str:
 
 def ics(code: str) -> str:
     return f"ics:{code}"
-
-
-def peer(trust_type: str, care_setting: str) -> str:
-    return f"peer:{trust_type}|{care_setting}"
 
 
 def areas(year: int) -> str:

@@ -93,12 +93,8 @@ def test_a_duplicate_delivery_does_nothing(reviewer_and_assessment):
 def test_a_refresh_moves_exactly_the_versions_of_what_it_rewrote(reviewer_and_assessment):
     reviewer, assessment = reviewer_and_assessment
     approve(reviewer, assessment)
-    trust = assessment.trust
-    parts = [
-        versions.trust(trust.code),
-        versions.ics(assessment.ics.code),
-        versions.peer(trust.trust_type, assessment.care_setting_id),
-    ]
+    parts = [versions.trust(assessment.trust.code), versions.ics(assessment.ics.code)]
+    # The national areas (region, England, peer groups) move with the batched follow-up only.
     elsewhere = [versions.ics("QXX"), versions.areas(assessment.cycle.year)]
     before = {key: versions.stamp([key]) for key in parts + elsewhere}
 
@@ -182,3 +178,29 @@ def test_a_run_its_worker_never_finished_is_recorded_as_lost_and_a_slow_one_that
         RefreshRun.objects.filter(pk=slow.pk).update(status="failed", error=reports_refresh.LOST_RUN_ERROR)
     slow.refresh_from_db()
     assert (slow.status, slow.error) == ("ok", "")
+
+
+def test_a_cycles_national_areas_refresh_at_once_after_a_quiet_spell_and_once_a_window_in_a_burst(db, monkeypatch):
+    from django.core.cache import cache
+
+    from reports import tasks
+
+    sent = []
+    monkeypatch.setattr(tasks.refresh_areas, "apply_async", lambda args, countdown: sent.append((args, countdown)))
+    monkeypatch.setattr(tasks.refresh, "refresh_areas", lambda year: 0)
+    cache.delete_many(["areas-pending:2026", "areas-started:2026"])
+
+    tasks.schedule_areas(2026, now=1000.0)
+    assert sent == [([2026], 0)]  # quiet: at once
+    tasks.schedule_areas(2026, now=1000.5)
+    assert len(sent) == 1  # one waits already: this submission rides on it
+
+    tasks.refresh_areas(2026)  # starts, reading every row written so far
+    started = cache.get("areas-started:2026")
+    tasks.schedule_areas(2026, now=started + 1.0)
+    assert sent[-1] == ([2026], tasks.AREAS_WINDOW_SECONDS - 1.0)  # in the burst: at the window's end
+    tasks.schedule_areas(2026, now=started + 1.5)
+    assert len(sent) == 2
+    cache.delete("areas-pending:2026")
+    tasks.schedule_areas(2026, now=started + tasks.AREAS_WINDOW_SECONDS + 1)
+    assert sent[-1] == ([2026], 0)  # quiet again

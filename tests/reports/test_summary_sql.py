@@ -1,18 +1,27 @@
-"""What each write touches: a refresh rewrites its own rows and its three areas only, a cycle's rebuild its cycle only;
+"""What each write touches: a refresh rewrites its own rows and its two areas only, the batched follow-up the national
+areas of its cycle only, a cycle's rebuild its cycle only;
 and the Python side of the gap rules ('one of' lists, printed as Python prints)."""
 
 import pytest
 
-from maturity.models import Status
+from maturity.models import IndicatorValue, Status
 from reports.models import AreaStat, PillarScore, ProgressStat
 from reports.summaries import sql as summary_sql
 from reports.summaries import tables
 from tests.factories import CycleFactory
-from tests.reports.test_aggregation import answer, assessment, domain, trust, world  # noqa: F401 - the fixture
+from tests.reports.test_aggregation import (  # noqa: F401 - the fixture
+    TARGETS,
+    answer,
+    assessment,
+    domain,
+    target,
+    trust,
+    world,
+)
 from trusts.models import CareSetting
 
 
-def test_a_refresh_rewrites_its_trust_ics_and_peer_group_and_nothing_else(world):  # noqa: F811
+def test_a_refresh_rewrites_its_trust_and_ics_and_nothing_else(world):  # noqa: F811
     well_led = domain(world)
     r0a, r0d = trust(world, "R0A", "QOP"), trust(world, "R0D", "QVV", settings=[CareSetting.COMMUNITY])
     mine = assessment(world, r0a)
@@ -25,10 +34,29 @@ def test_a_refresh_rewrites_its_trust_ics_and_peer_group_and_nothing_else(world)
     mine.answers.filter(domain=well_led).update(level=3)
     tables.refresh_assessment(mine.pk)
     rewritten = set(AreaStat.objects.exclude(n=99).values_list("area_type", "area_code"))
-    assert rewritten == {("trust", "R0A"), ("ics", "QOP"), ("peer", "acute|acute")}
+    assert rewritten == {("trust", "R0A"), ("ics", "QOP")}
     assert AreaStat.objects.get(area_type="ics", area_code="QOP", metric_code="well_led").mean == 3.0
     # Its own rows only: the community return it did not name stays unwritten until its own refresh.
     assert set(PillarScore.objects.values_list("assessment_id", flat=True)) == {mine.pk, theirs.pk}
+
+
+def test_the_batched_follow_up_rewrites_the_national_areas_of_its_cycle_only(world):  # noqa: F811
+    well_led = domain(world)
+    r0a, r0d = trust(world, "R0A", "QOP"), trust(world, "R0D", "QVV", settings=[CareSetting.COMMUNITY])
+    answer(assessment(world, r0a), well_led, 2)
+    answer(assessment(world, r0d, CareSetting.COMMUNITY), well_led, 4)
+    earlier = CycleFactory(year=2025)
+    answer(assessment({**world, "cycle": earlier}, r0a), well_led, 5)
+    tables.rebuild()
+    AreaStat.objects.update(n=99)
+    tables.refresh_areas(world["cycle"].year)
+    rewritten = set(AreaStat.objects.exclude(n=99).values_list("cycle_year", "area_type", "area_code"))
+    assert rewritten == {
+        (2026, "england", "E"),
+        (2026, "region", world["region"].code),
+        (2026, "peer", "acute|acute"),
+        (2026, "peer", "acute|community"),
+    }
 
 
 def test_a_cycles_rebuild_leaves_the_other_cycles(world):  # noqa: F811
@@ -76,28 +104,42 @@ def test_an_empty_list_of_years_selects_nothing():
     assert summary_sql.Filter.any_of("c.year", [2025, 2026]).params == [2025, 2026]
 
 
-def test_both_ways_of_computing_quantiles_agree(world):  # noqa: F811
-    """PostgreSQL computes the area quantiles with percentile_cont; the portable windows (SQLite's) must agree."""
+@pytest.mark.parametrize("method", sorted(summary_sql.STATS_METHODS))
+def test_every_way_of_computing_quantiles_agrees_with_the_dialects(world, method):  # noqa: F811
+    """PostgreSQL computes the area quantiles with percentile_cont, SQLite with the portable windows, the batched
+    national refresh counts by distinct value: each must give the dialect's figures, ties and gaps included."""
     from django.db import connection
 
-    if connection.vendor != "postgresql":
+    if method == "percentile_cont" and connection.vendor != "postgresql":
         pytest.skip("percentile_cont needs PostgreSQL; SQLite runs the windows in every other test")
-    well_led = domain(world)
-    for index, level in enumerate([1, 2, 2, 3, 5, 4, 4]):
+    well_led, safe = domain(world, themes=["epr"]), domain(world, "safe_practice")
+    for theme, kind, value, description, code in TARGETS:
+        target(world, theme, kind, value, description, code)
+    for index, level in enumerate([1, 2, 2, 3, 5, 4, 4, 2, 5, 1, 3]):
         org = trust(world, f"R{index:02d}", "QOP" if index % 2 else "QVV")
-        answer(assessment(world, org), well_led, level)
+        mine = assessment(world, org)
+        answer(mine, well_led, level, evidence="Board minutes", verified=index % 4 == 0)
+        answer(mine, safe, 6 - level if index % 3 else level)
+        for code, number in [("unsupported_devices_pct", 2.5 * (index % 5)), ("digital_spend_pct", 3.0 + index % 4)]:
+            IndicatorValue.objects.create(assessment=mine, indicator_code=code, number=number)
     tables.rebuild()
 
     def stats():
-        rows = AreaStat.objects.values_list("area_type", "area_code", "metric_code", "n", "mean", "median", "q1", "q3")
+        rows = AreaStat.objects.values_list(
+            "area_type", "area_code", "metric_code", "n", "mean", "median", "q1", "q3", "share_met", "measured_median"
+        )
         deciles = AreaStat.objects.values_list("area_type", "area_code", "metric_code", "deciles")
         return sorted(tuple(round(v, 9) if isinstance(v, float) else v for v in row) for row in rows), sorted(deciles)
 
-    by_percentile_cont = stats()
+    by_dialect = stats()
+    metric_types = set(AreaStat.objects.values_list("metric_type", flat=True))
+    assert metric_types == {"pillar", "gap", "indicator", "evidence"}
+    assert AreaStat.objects.filter(metric_type="gap", measured_median__isnull=False).exists()
     AreaStat.objects.all().delete()
     rows = summary_sql.Filter()
-    tables._insert(AreaStat, summary_sql.area_stats(rows, rows, summary_sql.AREA_TYPES, set(), "windows"))
-    assert stats() == by_percentile_cont
+    metrics = summary_sql.gap_target_rows(None).metrics
+    tables._insert(AreaStat, summary_sql.area_stats(rows, rows, summary_sql.AREA_TYPES, metrics, method))
+    assert stats() == by_dialect
 
 
 def _indexes():
