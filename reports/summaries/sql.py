@@ -602,11 +602,18 @@ def _quantile(twentieths: int) -> str:
 QUANTILE_COLUMNS = [f"d{k}" for k in sorted({*DECILE_TWENTIETHS, *QUARTILE_TWENTIETHS.values()})]
 
 
+# stats, for the methods that compute the quantiles and the gaps' measured medians apart: the two side by side.
+_STATS_FROM_QUANTILES = f"""stats AS (
+        SELECT q.*, mm.measured_median AS measured_median
+        FROM quantiles q LEFT JOIN measured_medians mm
+          ON {" AND ".join(f"mm.{column} = q.{column}" for column in STAT_GROUP)}
+    )"""
+
+
 def _stats_by_windows(areas: Filter) -> tuple[str, list]:
     """stats from in_areas in portable SQL: each group ranked by row_number() and count() windows, the quantiles
     picked from the ranks (the measured values of gaps ranked apart, so pillar scores are sorted once)."""
     quantiles = ",\n".join(f"{_quantile(int(column[1:]))} AS {column}" for column in QUANTILE_COLUMNS)
-    same_group = " AND ".join(f"mm.{column} = q.{column}" for column in STAT_GROUP)
     median_low = "MAX(CASE WHEN mrn = (mcnt - 1) / 2 THEN measured END)"
     median_high = "MAX(CASE WHEN mrn = mcnt / 2 THEN measured END)"
     sql = f"""ranked AS (
@@ -628,10 +635,7 @@ def _stats_by_windows(areas: Filter) -> tuple[str, list]:
         SELECT {GROUP}, ({median_low} + {median_high}) / 2 AS measured_median
         FROM measured_ranked
         GROUP BY {GROUP}
-    ), stats AS (
-        SELECT q.*, mm.measured_median AS measured_median
-        FROM quantiles q LEFT JOIN measured_medians mm ON {same_group}
-    )"""
+    ), {_STATS_FROM_QUANTILES}"""
     return sql, areas.params
 
 
@@ -675,7 +679,6 @@ def _stats_by_counts(areas: Filter) -> tuple[str, list]:
     windows; what it sorts is as many rows as a group has distinct values (scores are means of levels 1 to 5, so
     a few hundred at most), not as many as it has rows."""
     quantiles = ",\n".join(f"{_counted_quantile(int(column[1:]))} AS {column}" for column in QUANTILE_COLUMNS)
-    same_group = " AND ".join(f"mm.{column} = q.{column}" for column in STAT_GROUP)
     ranks = (
         f"SUM(c) OVER (PARTITION BY {GROUP} ORDER BY {{0}} ROWS UNBOUNDED PRECEDING) - c AS first, "
         f"SUM(c) OVER (PARTITION BY {GROUP}) AS cnt"
@@ -706,10 +709,7 @@ def _stats_by_counts(areas: Filter) -> tuple[str, list]:
                ({_value_at("(cnt - 1) / 2", "measured")} + {_value_at("cnt / 2", "measured")}) / 2 AS measured_median
         FROM measured_ranks
         GROUP BY {GROUP}
-    ), stats AS (
-        SELECT q.*, mm.measured_median AS measured_median
-        FROM quantiles q LEFT JOIN measured_medians mm ON {same_group}
-    )"""
+    ), {_STATS_FROM_QUANTILES}"""
     return sql, []
 
 
