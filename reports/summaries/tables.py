@@ -159,8 +159,8 @@ def _refresh_areas_above(assessment: Assessment, year: int, metrics) -> int:
 
 def refresh_areas(year: int, problems: list | None = None) -> int:
     """The national areas of a cycle (region, England and the peer groups: similar trusts across England), from the
-    rows already written: the batched follow-up of refresh_assessment, a few seconds later, once for many
-    submissions. Their quantiles are counted by distinct value (sql.COUNTED_QUANTILES): at England's size a
+    rows already written: the batched follow-up of refresh_assessment (reports.tasks.schedule_areas), once for the
+    submissions of a burst. Their quantiles are counted by distinct value (sql.COUNTED_QUANTILES): at England's size a
     sixth of the time of sorting every score."""
     with transaction.atomic():
         _lock([year])
