@@ -67,7 +67,7 @@ GROUP BY GROUPING SETS (
     (a.cycle_id, t.trust_type, a.care_setting_id, p.pillar_id)
 );
 """
-FLOOR_TABLES = 6
+FLOOR_TABLES = 8
 INSERT_HEAD = re.compile(r'\s*INSERT INTO "?\w+"?\s*(\([^)]*\))')
 
 
@@ -85,7 +85,9 @@ def floor_statements():
         sql.gap_scores(everything, targets),
         sql.indicator_scores(everything),
         sql.domain_scores(everything),
-        sql.area_stats(everything, everything, sql.AREA_TYPES, targets.metrics),
+        sql.value_counts(everything, sql.COUNTED_AREA_TYPES, targets.metrics),
+        sql.area_stats(everything, everything, ("trust",), targets.metrics),
+        sql.area_stats_from_counts(everything),
         sql.progress_stats(everything, ("england", "region", "ics")),
     ]
     for number, (text, params) in enumerate(statements):

@@ -261,6 +261,38 @@ class AreaStat(models.Model):
         return f"{self.cycle_year} {self.area_type} {self.area_code} {self.metric_code}: n={self.n}"
 
 
+class AreaValueCount(models.Model):
+    """How many provider returns of an area give a metric each value in a cycle: the counts the quantiles of an ICS
+    and of the national areas are read from (reports.summaries.sql.value_counts). A submission moves them by its
+    own difference (its old rows' counts out, its new rows' in), so refreshing a large area reads its few thousand
+    distinct values rather than its hundreds of thousands of returns. Never read by pages: AreaStat holds what
+    they show."""
+
+    cycle_year = models.PositiveSmallIntegerField()
+    area_type = models.CharField(max_length=10, choices=AreaType.choices)
+    area_code = models.CharField(max_length=60)
+    area_name = models.CharField(max_length=150)
+    source = models.CharField(max_length=10)
+    metric_type = models.CharField(max_length=10)
+    metric_code = models.CharField(max_length=70)
+    metric_name = models.CharField(max_length=200)
+    metric_position = models.PositiveSmallIntegerField()
+    value = models.FloatField()
+    measured = models.FloatField(null=True, help_text="Gap metrics: what was measured")
+    copies = models.IntegerField(help_text="How many returns have this value (and measured)")
+    met_sum = models.FloatField(help_text="How many of them meet the target (gaps) or benchmark (indicators)")
+    met_n = models.IntegerField(help_text="How many of them have a target or benchmark to meet")
+    fresh = models.BooleanField(
+        default=False, help_text="A difference not yet added in: only inside a refresh's transaction"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["cycle_year", "area_type", "area_code", "metric_code"])]
+
+    def __str__(self):
+        return f"{self.cycle_year} {self.area_type} {self.area_code} {self.metric_code} {self.value}: {self.copies}"
+
+
 class ProgressStatQuerySet(models.QuerySet):
     def in_cycle(self, year: int):
         return self.filter(cycle_year=year)

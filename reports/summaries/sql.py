@@ -38,6 +38,7 @@ from reports.models import (
     EVIDENCE_SELF_ASSERTED,
     EVIDENCE_VERIFIED,
     AreaStat,
+    AreaValueCount,
     DomainScore,
     GapScore,
     IndicatorScore,
@@ -120,6 +121,7 @@ def tables() -> dict:
         "indicator_score": _table(IndicatorScore),
         "domain_score": _table(DomainScore),
         "area_stat": _table(AreaStat),
+        "area_value_count": _table(AreaValueCount),
         "progress_stat": _table(ProgressStat),
     }
 
@@ -501,10 +503,6 @@ AREA_TYPES = tuple(rules.AREA_KEYS)
 # What the batched follow-up of a refresh rewrites for the whole cycle: the areas that span England (a peer group
 # is every trust of a type making a return for a care setting). One assessment's refresh rewrites its trust and ICS.
 NATIONAL_AREA_TYPES = ("england", "region", "peer")
-# How a refresh computes the quantiles of areas of many returns (an ICS, the national areas; STATS_METHODS): counted
-# by distinct value, a sixth of the time of sorting them at England's size. The rebuild keeps the dialect's
-# (percentile_cont on PostgreSQL), which is faster over its many small areas (every trust's own).
-COUNTED_QUANTILES = "counts"
 # The most telling first: the rows are sorted by these, and abbreviated keys work on the first.
 STAT_GROUP = [
     "metric_code",
@@ -669,8 +667,8 @@ def _counted_quantile(twentieths: int) -> str:
     return f"{low} + ({high} - {low}) * {frac}"
 
 
-def _stats_by_counts(areas: Filter) -> tuple[str, list]:
-    """stats from in_areas counted by distinct value (counted, _counted_cte): each group's rows are reduced to
+def _stats_by_counts() -> str:
+    """stats from in_areas counted by distinct value (AreaValueCount rows): each group's rows are reduced to
     (value, copies), then ranked by running sums of the copies. The same linear quantiles as the
     windows; what it sorts is as many rows as a group has distinct values (scores are means of levels 1 to 5, so
     a few hundred at most), not as many as it has rows."""
@@ -706,42 +704,28 @@ def _stats_by_counts(areas: Filter) -> tuple[str, list]:
         FROM measured_ranks
         GROUP BY {GROUP}
     ), {_STATS_FROM_QUANTILES}"""
-    return sql, []
+    return sql
 
 
+# How area_stats computes the quantiles from the rows: the same figures both ways (and as _stats_by_counts, from
+# the counts by value).
 STATS_METHODS = {
     "windows": _stats_by_windows,
     "percentile_cont": _stats_by_percentile_cont,
-    "counts": _stats_by_counts,
 }
 
 
-def area_stats(rows: Filter, areas: Filter, area_types, metrics: set[tuple], method=None) -> tuple[str, list]:
-    """The spread of each metric over each area's provider assessments, from the pillar, gap and indicator rows
-    already written: n, mean, quartiles, deciles, and for gaps the share meeting the target and the median measured;
-    for the indicators of rules.AREA_INDICATORS (metric_type 'indicator') the share at or above their benchmark; and
-    per pillar the verified evidence behind the scores (metric_type 'evidence', rules.verified_metric).
-
-    rows selects the summary rows read (s: a pillar or gap score), areas the areas written (area_type and the
-    row's columns); metrics the gap metrics as gap_target_rows gives them; method how the quantiles are computed
-    (STATS_METHODS; the dialect's by default; counts for areas of many returns, COUNTED_QUANTILES)."""
+def _src_cte(rows: Filter, metrics: set[tuple]) -> tuple[str, list]:
+    """src: every provider score the area statistics count, from the pillar, gap and indicator rows `rows` selects
+    (s): one row per metric with its value (a pillar score, a gap, an indicator's number, a pillar's verified
+    evidence), met (gaps and benchmarked indicators: 1 or 0) and measured (gaps), with the columns that place it in
+    areas. The CTEs it needs come with it."""
     metrics_cte, metric_params = _rows_cte("metrics", METRIC_COLUMNS, sorted(metrics))
     indicators_cte, indicator_params = _rows_cte("area_indicators", AREA_INDICATOR_COLUMNS, rules.AREA_INDICATORS)
-    types_cte, type_params = _area_types_cte(area_types)
     verified_cte, verified_params = _rows_cte(
         "verified_measures", [("measure", "TEXT")], [(measure,) for measure in rules.VERIFIED_MEASURES]
     )
-    dialect_ = dialect()
-    method = method or dialect_["area_quantiles"]
-    stats_cte, stats_params = STATS_METHODS[method](areas)
-    if method == "counts":
-        counted = _in_areas("1 = 1", areas, "counted", "src.c AS c, src.met_sum AS met_sum, src.met_n AS met_n")
-        in_areas_cte = f"{_counted_cte(area_types)}, in_areas AS ({counted})"
-    else:
-        in_areas_cte = f"in_areas AS ({_in_areas('1 = 1', areas)})"
-    deciles = dialect_["json_array"].format(", ".join(dialect_["round6"].format(f"d{k}") for k in DECILE_TWENTIETHS))
-    sql = f"""INSERT INTO {{area_stat}} ({GROUP}, n, mean, median, q1, q3, deciles, share_met, measured_median)
-    WITH {metrics_cte}, {indicators_cte}, {types_cte}, {verified_cte}, src AS (
+    sql = f"""{metrics_cte}, {indicators_cte}, {verified_cte}, src AS (
         SELECT 'pillar' AS metric_type, s.cycle_year AS cycle_year, s.source AS source, s.region_code AS region_code,
                s.region_name AS region_name, s.ics_code AS ics_code, s.ics_name AS ics_name,
                s.org_code AS org_code, s.org_name AS org_name, s.trust_type AS trust_type,
@@ -772,23 +756,105 @@ def area_stats(rows: Filter, areas: Filter, area_types, metrics: set[tuple], met
         FROM {{pillar_score}} s CROSS JOIN verified_measures ve
         WHERE s.org_type = 'trust' AND s.verified_share IS NOT NULL AND {rows.sql}
           AND (ve.measure = 'verified_share' OR s.verified_score IS NOT NULL)
-    ), {in_areas_cte}, {stats_cte}
+    )"""
+    return sql, [*metric_params, *indicator_params, *verified_params, *rows.params * 4]
+
+
+def _area_stats_insert(ctes: str) -> str:
+    """The INSERT of the area statistics from `ctes`, which end with stats."""
+    dialect_ = dialect()
+    deciles = dialect_["json_array"].format(", ".join(dialect_["round6"].format(f"d{k}") for k in DECILE_TWENTIETHS))
+    sql = f"""INSERT INTO {{area_stat}} ({GROUP}, n, mean, median, q1, q3, deciles, share_met, measured_median)
+    WITH {ctes}
     SELECT {GROUP}, n, mean, d{QUARTILE_TWENTIETHS["median"]}, d{QUARTILE_TWENTIETHS["q1"]},
            d{QUARTILE_TWENTIETHS["q3"]}, {deciles}, share_met, measured_median
     FROM stats"""
-    params = [
-        *metric_params,
-        *indicator_params,
-        *type_params,
-        *verified_params,
-        *rows.params,
-        *rows.params,
-        *rows.params,
-        *rows.params,
-        *areas.params,
-        *stats_params,
+    return sql.format(**tables())
+
+
+def area_stats(rows: Filter, areas: Filter, area_types, metrics: set[tuple], method=None) -> tuple[str, list]:
+    """The spread of each metric over each area's provider assessments, from the pillar, gap and indicator rows
+    already written: n, mean, quartiles, deciles, and for gaps the share meeting the target and the median measured;
+    for the indicators of rules.AREA_INDICATORS (metric_type 'indicator') the share at or above their benchmark; and
+    per pillar the verified evidence behind the scores (metric_type 'evidence', rules.verified_metric).
+
+    rows selects the summary rows read (s: a pillar or gap score), areas the areas written (area_type and the
+    row's columns); metrics the gap metrics as gap_target_rows gives them; method how the quantiles are computed
+    (STATS_METHODS; the dialect's by default). The areas of many returns (COUNTED_AREA_TYPES) are written from
+    their counts by value instead (area_stats_from_counts): the same figures."""
+    src_cte, src_params = _src_cte(rows, metrics)
+    types_cte, type_params = _area_types_cte(area_types)
+    stats_cte, stats_params = STATS_METHODS[method or dialect()["area_quantiles"]](areas)
+    in_areas_cte = f"in_areas AS ({_in_areas('1 = 1', areas)})"
+    sql = _area_stats_insert(f"{src_cte}, {types_cte}, {in_areas_cte}, {stats_cte}")
+    return sql, [*src_params, *type_params, *areas.params, *stats_params]
+
+
+# --- Counts by value of the large areas ---------------------------------------------------------------------------
+
+# The areas whose counts by value are kept (AreaValueCount): those of many returns. A trust's few are read from
+# its own rows.
+COUNTED_AREA_TYPES = ("ics", *NATIONAL_AREA_TYPES)
+VALUE_KEY = [*STAT_GROUP, "value", "measured"]
+
+
+def value_counts(rows: Filter, area_types, metrics: set[tuple], sign: int = 1, fresh: bool = False):
+    """The counts by value (AreaValueCount) of the areas of `area_types` over the rows `rows` selects: how many of
+    them give each metric each value (and measured), how many of those meet its target and have one. With sign -1
+    and fresh, the difference made by rows about to be replaced, to be added in by merge_value_counts."""
+    src_cte, src_params = _src_cte(rows, metrics)
+    types_cte, type_params = _area_types_cte(area_types)
+    counted = _in_areas("1 = 1", Filter(), "counted", "src.c AS c, src.met_sum AS met_sum, src.met_n AS met_n")
+    key = ", ".join(VALUE_KEY)
+    sql = f"""INSERT INTO {{area_value_count}} ({key}, copies, met_sum, met_n, fresh)
+    WITH {src_cte}, {types_cte}, {_counted_cte(area_types)}, in_areas AS ({counted})
+    SELECT {key}, SUM(c) * %s, COALESCE(SUM(met_sum), 0) * %s, SUM(met_n) * %s, %s
+    FROM in_areas
+    GROUP BY {key}"""
+    return sql.format(**tables()), [*src_params, *type_params, sign, sign, sign, fresh]
+
+
+def _same_value(left: str, right: str) -> str:
+    """The two rows count the same value of the same metric in the same area (measured may be empty in both)."""
+    equal = " AND ".join(f"{left}.{column} = {right}.{column}" for column in VALUE_KEY if column != "measured")
+    return f"{equal} AND {left}.measured IS NOT DISTINCT FROM {right}.measured"
+
+
+def merge_value_counts(year: int) -> list[tuple[str, list]]:
+    """The statements that add a cycle's fresh differences (value_counts with fresh) into its counts: the values
+    already counted move by the difference, the others are added; then the differences go. A value no return has
+    any more stays, at 0 copies (readers skip it), until the next rebuild."""
+    key = ", ".join(VALUE_KEY)
+    fresh = f"""SELECT {key}, SUM(copies) AS copies, SUM(met_sum) AS met_sum, SUM(met_n) AS met_n
+        FROM {{area_value_count}} WHERE fresh AND cycle_year = %s GROUP BY {key}"""
+    update = f"""UPDATE {{area_value_count}} AS kept
+    SET copies = kept.copies + d.copies, met_sum = kept.met_sum + d.met_sum, met_n = kept.met_n + d.met_n
+    FROM ({fresh}) AS d
+    WHERE NOT kept.fresh AND {_same_value("kept", "d")}"""
+    insert = f"""INSERT INTO {{area_value_count}} ({key}, copies, met_sum, met_n, fresh)
+    SELECT {key}, copies, met_sum, met_n, %s
+    FROM ({fresh}) AS d
+    WHERE NOT EXISTS (SELECT 1 FROM {{area_value_count}} kept WHERE NOT kept.fresh AND {_same_value("kept", "d")})"""
+    delete = "DELETE FROM {area_value_count} WHERE fresh AND cycle_year = %s"
+    return [
+        (update.format(**tables()), [year]),
+        (insert.format(**tables()), [False, year]),
+        (delete.format(**tables()), [year]),
     ]
-    return sql.format(**tables()), params
+
+
+def area_stats_from_counts(areas: Filter) -> tuple[str, list]:
+    """area_stats of the areas `areas` selects (v: AreaValueCount), from their counts by value (_stats_by_counts):
+    the same figures as from the rows, reading as many rows as an area has distinct values."""
+    text = dialect()["bytewise"]
+    texts = ["area_type", "area_code", "area_name", "source", "metric_type", "metric_code", "metric_name"]
+    columns = ", ".join(f"v.{column}{text} AS {column}" if column in texts else f"v.{column}" for column in VALUE_KEY)
+    in_areas = f"""in_areas AS (
+        SELECT {columns}, v.copies AS c, v.met_sum AS met_sum, v.met_n AS met_n
+        FROM {{area_value_count}} v
+        WHERE v.copies > 0 AND NOT v.fresh AND {areas.sql}
+    )"""
+    return _area_stats_insert(f"{in_areas}, {_stats_by_counts()}"), areas.params
 
 
 # --- Progress ----------------------------------------------------------------------------------------------------

@@ -13,7 +13,15 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 
 from maturity.models import Assessment, Cycle
-from reports.models import AreaStat, DomainScore, GapScore, IndicatorScore, PillarScore, ProgressStat
+from reports.models import (
+    AreaStat,
+    AreaValueCount,
+    DomainScore,
+    GapScore,
+    IndicatorScore,
+    PillarScore,
+    ProgressStat,
+)
 from reports.summaries import problems as unusable
 from reports.summaries import sql
 
@@ -26,6 +34,12 @@ def _insert(model, statement) -> int:
     with connection.cursor() as cursor:
         cursor.execute(text, params)
         return max(cursor.rowcount, 0)
+
+
+def _run(statements) -> None:
+    with connection.cursor() as cursor:
+        for text, params in statements:
+            cursor.execute(text, params)
 
 
 def _lock(years=None) -> None:
@@ -98,21 +112,24 @@ def _assessment_rows(where: sql.Filter, targets: sql.Targets, problems: list | N
 def rebuild(years=None, problems: list | None = None) -> int:
     """Recompute every summary (or those of some cycles) from scratch and swap them in atomically."""
     if years is None:
-        assessments, rows, cycles, row_filter = sql.Filter(), sql.Filter(), sql.Filter(), Q()
+        assessments, rows, counted, cycles, row_filter = sql.Filter(), sql.Filter(), sql.Filter(), sql.Filter(), Q()
     else:
         years = sorted(set(years))
         assessments = sql.Filter.any_of("c.year", years)
         rows = sql.Filter.any_of("s.cycle_year", years)
+        counted = sql.Filter.any_of("v.cycle_year", years)
         cycles = assessments
         row_filter = Q(cycle_year__in=years)
     with transaction.atomic():
         _lock(years)
         sql.prepare()
-        models = (*ASSESSMENT_MODELS, AreaStat, ProgressStat)
+        models = (*ASSESSMENT_MODELS, AreaStat, AreaValueCount, ProgressStat)
         indexes = _clear(models, row_filter)
         targets = sql.gap_target_rows(years)
         written = _assessment_rows(assessments, targets, problems)
-        written += _insert(AreaStat, sql.area_stats(rows, sql.Filter(), sql.AREA_TYPES, targets.metrics))
+        _insert(AreaValueCount, sql.value_counts(rows, sql.COUNTED_AREA_TYPES, targets.metrics))
+        written += _insert(AreaStat, sql.area_stats(rows, sql.Filter(), ("trust",), targets.metrics))
+        written += _insert(AreaStat, sql.area_stats_from_counts(counted))
         written += _insert(ProgressStat, sql.progress_stats(cycles, ("england", "region", "ics")))
         with connection.cursor() as cursor:
             for definition in indexes:
@@ -130,10 +147,16 @@ def refresh_assessment(assessment_id: int, problems: list | None = None) -> int:
     with transaction.atomic():
         _lock([year])
         sql.prepare()
+        targets = sql.gap_target_rows([year])
+        # The counts by value of its ICS and the national areas move by the difference: its old rows' out, its new
+        # rows' in.
+        own = sql.Filter("s.assessment_id = %s", [assessment_id])
+        _insert(AreaValueCount, sql.value_counts(own, sql.COUNTED_AREA_TYPES, targets.metrics, sign=-1, fresh=True))
         for model in ASSESSMENT_MODELS:
             model.objects.filter(assessment_id=assessment_id).delete()
-        targets = sql.gap_target_rows([year])
         written = _assessment_rows(sql.Filter("a.id = %s", [assessment_id]), targets, problems)
+        _insert(AreaValueCount, sql.value_counts(own, sql.COUNTED_AREA_TYPES, targets.metrics, sign=1, fresh=True))
+        _run(sql.merge_value_counts(year))
         if assessment.trust_id is None:
             return written
         written += _refresh_areas_above(assessment, year, targets.metrics)
@@ -146,31 +169,30 @@ def _refresh_areas_above(assessment: Assessment, year: int, metrics) -> int:
     AreaStat.objects.filter(
         Q(cycle_year=year) & (Q(area_type="ics", area_code=ics_code) | Q(area_type="trust", area_code=trust_code))
     ).delete()
-    # Each area from its own rows: a trust's few by the dialect's quantiles, an ICS's (up to thousands of returns)
-    # counted by distinct value.
+    # A trust's from its own few rows; an ICS's (up to thousands of returns) from its counts by value.
     own = sql.Filter("s.cycle_year = %s AND s.org_code = %s", [year, trust_code])
     written = _insert(AreaStat, sql.area_stats(own, sql.Filter(), ("trust",), metrics))
-    members = sql.Filter("s.cycle_year = %s AND s.ics_code = %s", [year, ics_code])
-    written += _insert(AreaStat, sql.area_stats(members, sql.Filter(), ("ics",), metrics, sql.COUNTED_QUANTILES))
+    ics = sql.Filter("v.cycle_year = %s AND v.area_type = %s AND v.area_code = %s", [year, "ics", ics_code])
+    written += _insert(AreaStat, sql.area_stats_from_counts(ics))
     ProgressStat.objects.filter(cycle_year=year, area_type="ics", area_code=ics_code).delete()
     progress = sql.progress_stats(sql.Filter("c.year = %s", [year]), ("ics",), ics_id=assessment.ics_id)
     return written + _insert(ProgressStat, progress)
 
 
 def refresh_areas(year: int, problems: list | None = None) -> int:
-    """The national areas of a cycle (region, England and the peer groups: similar trusts across England), from the
-    rows already written: the batched follow-up of refresh_assessment (reports.tasks.schedule_areas), once for the
-    submissions of a burst. Their quantiles are counted by distinct value (sql.COUNTED_QUANTILES): at England's size a
-    sixth of the time of sorting every score."""
+    """The national areas of a cycle (region, England and the peer groups: similar trusts across England), from
+    their counts by value, which each refresh_assessment has already moved: the batched follow-up of
+    refresh_assessment (reports.tasks.schedule_areas), once for the submissions of a burst. What it reads grows with
+    the distinct values of the scores, not with the number of returns. A target the counts were written without (a
+    gap figure they lack) is noted in `problems`, as every write of the cycle notes it."""
     with transaction.atomic():
         _lock([year])
         sql.prepare()
         AreaStat.objects.filter(cycle_year=year, area_type__in=sql.NATIONAL_AREA_TYPES).delete()
         ProgressStat.objects.filter(cycle_year=year, area_type__in=("england", "region")).delete()
-        targets = sql.gap_target_rows([year])
-        _note(problems, targets.problems)
-        rows = sql.Filter("s.cycle_year = %s", [year])
-        statement = sql.area_stats(rows, sql.Filter(), sql.NATIONAL_AREA_TYPES, targets.metrics, sql.COUNTED_QUANTILES)
-        written = _insert(AreaStat, statement)
+        _note(problems, sql.gap_target_rows([year]).problems)
+        national = sql.Filter.any_of("v.area_type", sql.NATIONAL_AREA_TYPES)
+        counted = sql.Filter(f"v.cycle_year = %s AND {national.sql}", [year, *national.params])
+        written = _insert(AreaStat, sql.area_stats_from_counts(counted))
         progress = sql.progress_stats(sql.Filter("c.year = %s", [year]), ("england", "region"))
         return written + _insert(ProgressStat, progress)
