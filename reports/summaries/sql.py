@@ -9,9 +9,11 @@ A statement is a pair (sql, params), run by reports.summaries.tables in its tran
 summary rows, areas or cycles is a Filter given by the caller: SQL text with its parameters.
 
 Rows are written in the order the tables depend on each other: assessment rows first (pillar, gap, indicator, domain),
-then the area statistics from the pillar and gap rows just written, so a full rebuild and an incremental refresh read
-the same rows. Nothing here is quadratic: indicator values join on (assessment) and (trust), quantiles come from one
-sort per area and metric (row_number() and count() windows, linear interpolation as pandas and percentile_cont)."""
+then the area statistics from the pillar and gap rows just written (a trust's from its rows; an ICS's and the national
+areas' from their counts by value, AreaValueCount, written from the same rows), so a full rebuild and an incremental
+refresh read the same rows. Nothing here is quadratic: indicator values join on (assessment) and (trust), quantiles
+come from one sort per area and metric (row_number() and count() windows, or running sums of the counts; linear
+interpolation as pandas and percentile_cont)."""
 
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -698,7 +700,9 @@ def _stats_by_counts() -> str:
     ), measured_ranks AS (
         SELECT measured_counts.*, {ranks.format("measured")}
         FROM measured_counts
-    ), measured_medians AS (
+    ), measured_medians AS MATERIALIZED (
+        -- Computed once: where the counts have no statistics yet (just written), PostgreSQL guessed one row and
+        -- joined this by a nested loop that sorted it again for every area and metric (0.9 s rather than 50 ms).
         SELECT {GROUP},
                ({_value_at("(cnt - 1) / 2", "measured")} + {_value_at("cnt / 2", "measured")}) / 2 AS measured_median
         FROM measured_ranks
