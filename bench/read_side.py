@@ -67,7 +67,7 @@ GROUP BY GROUPING SETS (
     (a.cycle_id, t.trust_type, a.care_setting_id, p.pillar_id)
 );
 """
-FLOOR_TABLES = 8
+FLOOR_TABLES = 9
 INSERT_HEAD = re.compile(r'\s*INSERT INTO "?\w+"?\s*(\([^)]*\))')
 
 
@@ -88,7 +88,8 @@ def floor_statements():
         sql.value_counts(everything, sql.COUNTED_AREA_TYPES, targets.metrics),
         sql.area_stats(everything, everything, ("trust",), targets.metrics),
         sql.area_stats_from_counts(everything),
-        sql.progress_stats(everything, ("england", "region", "ics")),
+        sql.ics_progress(everything),
+        sql.area_progress(everything),
     ]
     for number, (text, params) in enumerate(statements):
         head = INSERT_HEAD.match(text)

@@ -864,51 +864,55 @@ def area_stats_from_counts(areas: Filter) -> tuple[str, list]:
 # --- Progress ----------------------------------------------------------------------------------------------------
 
 
-def progress_stats(cycles: Filter, area_types, ics_id: int | None = None) -> tuple[str, list]:
-    """Provider returns by status per area against the returns due: in a collected cycle one per open trust and
-    care setting, counted under the trust's host ICS. cycles filters the cycle (c); ics_id keeps one ICS."""
-    types_cte, type_params = _area_types_cte(area_types)
+def ics_progress(cycles: Filter, ics_id: int | None = None) -> tuple[str, list]:
+    """Each ICS's provider returns by status (recorded in the cycle) against the returns due: in a collected cycle
+    one per open trust and care setting, counted under the trust's host ICS. cycles filters the cycle (c); ics_id
+    keeps one ICS. Counted by (cycle, ICS, status) first, so names are joined to a few hundred rows rather than to
+    every return and trust."""
     own_ics, host_ics = ("a.ics_id = %s", "t.ics_id = %s") if ics_id is not None else ("1 = 1", "1 = 1")
     ics_params = [ics_id] if ics_id is not None else []
-    counts = ", ".join(f"SUM(CASE WHEN status = %s THEN 1 ELSE 0 END) AS {status}" for status in STATUSES)
+    counts = ", ".join(f"SUM(CASE WHEN status = %s THEN returns ELSE 0 END) AS {status}" for status in STATUSES)
     started = " + ".join(STATUSES)
     sql = f"""INSERT INTO {{progress_stat}} (cycle_year, area_type, area_code, area_name, expected, not_started,
         {", ".join(STATUSES)})
-    WITH {types_cte}, returns AS (
-        SELECT c.year AS cycle_year, r.code AS region_code, r.name AS region_name, i.code AS ics_code,
-               i.name AS ics_name, a.status AS status, 0 AS expected
-        FROM {{assessment}} a JOIN {{cycle}} c ON c.id = a.cycle_id JOIN {{region}} r ON r.id = a.region_id
-        JOIN {{ics}} i ON i.id = a.ics_id
+    WITH returns AS (
+        SELECT c.year AS cycle_year, a.ics_id AS ics_id, a.status AS status, COUNT(*) AS returns, 0 AS expected
+        FROM {{assessment}} a JOIN {{cycle}} c ON c.id = a.cycle_id
         WHERE a.trust_id IS NOT NULL AND {cycles.sql} AND {own_ics}
+        GROUP BY c.year, a.ics_id, a.status
         UNION ALL
-        SELECT c.year, r.code, r.name, i.code, i.name, NULL, COUNT(ts.id)
-        FROM {{cycle}} c CROSS JOIN {{trust}} t
-        JOIN {{ics}} i ON i.id = t.ics_id JOIN {{region}} r ON r.id = i.region_id
-        LEFT JOIN {{trust_settings}} ts ON ts.trust_id = t.id
+        SELECT c.year, t.ics_id, NULL, 0, COUNT(ts.id)
+        FROM {{cycle}} c CROSS JOIN {{trust}} t LEFT JOIN {{trust_settings}} ts ON ts.trust_id = t.id
         WHERE c.kind = %s AND t.closed_on IS NULL AND {cycles.sql} AND {host_ics}
-        GROUP BY c.year, r.code, r.name, i.code, i.name
+        GROUP BY c.year, t.ics_id
     ), counted AS (
-        SELECT cycle_year, area_type, area_code, area_name, SUM(expected) AS expected, {counts}
-        FROM (SELECT returns.*, at.area_type AS area_type,
-                     CASE at.area_type WHEN 'england' THEN 'E' WHEN 'region' THEN region_code ELSE ics_code END
-                         AS area_code,
-                     CASE at.area_type WHEN 'england' THEN 'England' WHEN 'region' THEN region_name ELSE ics_name END
-                         AS area_name
-              FROM returns CROSS JOIN area_types at) in_areas
-        GROUP BY cycle_year, area_type, area_code, area_name
+        SELECT cycle_year, i.code AS area_code, i.name AS area_name, SUM(expected) AS expected, {counts}
+        FROM returns JOIN {{ics}} i ON i.id = returns.ics_id
+        GROUP BY cycle_year, i.code, i.name
     )
-    SELECT cycle_year, area_type, area_code, area_name,
+    SELECT cycle_year, %s, area_code, area_name,
            CASE WHEN expected >= {started} THEN expected ELSE {started} END,
            CASE WHEN expected > {started} THEN expected - ({started}) ELSE 0 END,
            {", ".join(STATUSES)}
     FROM counted"""
-    params = [
-        *type_params,
-        *cycles.params,
-        *ics_params,
-        CycleKind.COLLECTED.value,
-        *cycles.params,
-        *ics_params,
-        *STATUSES,
-    ]
+    params = [*cycles.params, *ics_params, CycleKind.COLLECTED.value, *cycles.params, *ics_params, *STATUSES, "ics"]
     return sql.format(**tables()), params
+
+
+def area_progress(rows: Filter) -> tuple[str, list]:
+    """The regions' and England's progress as the sums of their ICSs' (the ICS rows `rows` selects, p: already
+    written): a region counts what its ICSs count, so its figures always add up to theirs, and a refresh reads the
+    cycle's few dozen ICS rows rather than every return and trust."""
+    types_cte, type_params = _area_types_cte(("england", "region"))
+    columns = ["expected", "not_started", *STATUSES]
+    sums = ", ".join(f"SUM(p.{column})" for column in columns)
+    sql = f"""INSERT INTO {{progress_stat}} (cycle_year, area_type, area_code, area_name, {", ".join(columns)})
+    WITH {types_cte}
+    SELECT p.cycle_year, at.area_type, CASE at.area_type WHEN 'england' THEN 'E' ELSE r.code END,
+           CASE at.area_type WHEN 'england' THEN 'England' ELSE r.name END, {sums}
+    FROM {{progress_stat}} p JOIN {{ics}} i ON i.code = p.area_code JOIN {{region}} r ON r.id = i.region_id
+    CROSS JOIN area_types at
+    WHERE p.area_type = 'ics' AND {rows.sql}
+    GROUP BY p.cycle_year, at.area_type, CASE at.area_type WHEN 'england' THEN 'E' ELSE r.code END,
+             CASE at.area_type WHEN 'england' THEN 'England' ELSE r.name END"""
+    return sql.format(**tables()), [*type_params, *rows.params]

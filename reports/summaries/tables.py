@@ -112,12 +112,14 @@ def _assessment_rows(where: sql.Filter, targets: sql.Targets, problems: list | N
 def rebuild(years=None, problems: list | None = None) -> int:
     """Recompute every summary (or those of some cycles) from scratch and swap them in atomically."""
     if years is None:
-        assessments, rows, counted, cycles, row_filter = sql.Filter(), sql.Filter(), sql.Filter(), sql.Filter(), Q()
+        assessments = rows = counted = cycles = progress = sql.Filter()
+        row_filter = Q()
     else:
         years = sorted(set(years))
         assessments = sql.Filter.any_of("c.year", years)
         rows = sql.Filter.any_of("s.cycle_year", years)
         counted = sql.Filter.any_of("v.cycle_year", years)
+        progress = sql.Filter.any_of("p.cycle_year", years)
         cycles = assessments
         row_filter = Q(cycle_year__in=years)
     with transaction.atomic():
@@ -130,7 +132,8 @@ def rebuild(years=None, problems: list | None = None) -> int:
         _insert(AreaValueCount, sql.value_counts(rows, sql.COUNTED_AREA_TYPES, targets.metrics))
         written += _insert(AreaStat, sql.area_stats(rows, sql.Filter(), ("trust",), targets.metrics))
         written += _insert(AreaStat, sql.area_stats_from_counts(counted))
-        written += _insert(ProgressStat, sql.progress_stats(cycles, ("england", "region", "ics")))
+        written += _insert(ProgressStat, sql.ics_progress(cycles))
+        written += _insert(ProgressStat, sql.area_progress(progress))
         with connection.cursor() as cursor:
             for definition in indexes:
                 cursor.execute(definition)
@@ -175,7 +178,7 @@ def _refresh_areas_above(assessment: Assessment, year: int, metrics) -> int:
     ics = sql.Filter("v.cycle_year = %s AND v.area_type = %s AND v.area_code = %s", [year, "ics", ics_code])
     written += _insert(AreaStat, sql.area_stats_from_counts(ics))
     ProgressStat.objects.filter(cycle_year=year, area_type="ics", area_code=ics_code).delete()
-    progress = sql.progress_stats(sql.Filter("c.year = %s", [year]), ("ics",), ics_id=assessment.ics_id)
+    progress = sql.ics_progress(sql.Filter("c.year = %s", [year]), ics_id=assessment.ics_id)
     return written + _insert(ProgressStat, progress)
 
 
@@ -194,5 +197,5 @@ def refresh_areas(year: int, problems: list | None = None) -> int:
         national = sql.Filter.any_of("v.area_type", sql.NATIONAL_AREA_TYPES)
         counted = sql.Filter(f"v.cycle_year = %s AND {national.sql}", [year, *national.params])
         written = _insert(AreaStat, sql.area_stats_from_counts(counted))
-        progress = sql.progress_stats(sql.Filter("c.year = %s", [year]), ("england", "region"))
+        progress = sql.area_progress(sql.Filter("p.cycle_year = %s", [year]))
         return written + _insert(ProgressStat, progress)

@@ -134,6 +134,28 @@ def test_progress_of_a_cycle_without_counted_returns_is_the_same_in_every_kind_o
     assert ("ics", "QOP", 2, 1, 1) in everything
 
 
+def test_a_regions_and_englands_progress_add_up_to_their_icss(world):  # noqa: F811
+    """Progress is counted per ICS (returns recorded in it, returns due from its host trusts); a region's and
+    England's are the sums of their ICSs', in the rebuild and in the batched refresh alike."""
+    settings = [CareSetting.ACUTE, CareSetting.COMMUNITY]
+    assessment(world, trust(world, "R0A", "QOP", settings=settings), status=Status.SUBMITTED)
+    assessment(world, trust(world, "R0D", "QVV", settings=settings), status=Status.DRAFT)
+    assessment(world, trust(world, "RBV", "QVV"), status=Status.APPROVED)
+    columns = ["expected", "not_started", "draft", "submitted", "approved"]
+
+    def progress(area_type, code=None):
+        rows = ProgressStat.objects.filter(area_type=area_type, **({"area_code": code} if code else {}))
+        return [sum(row[i] for row in rows.values_list(*columns)) for i in range(len(columns))]
+
+    tables.rebuild()
+    by_ics = progress("ics")
+    assert by_ics == [5, 2, 1, 1, 1]
+    assert progress("england", "E") == by_ics == progress("region", world["region"].code)
+    ProgressStat.objects.filter(area_type__in=["england", "region"]).delete()
+    tables.refresh_areas(2026)
+    assert progress("england", "E") == by_ics == progress("region", world["region"].code)
+
+
 @pytest.mark.parametrize(
     "allowed, true, false",
     [([True], True, False), ([1], True, False), (["False"], False, True), ([0.0], False, True), (["x"], False, False)],
