@@ -285,9 +285,18 @@ class AreaValueCount(models.Model):
     fresh = models.BooleanField(
         default=False, help_text="A difference not yet added in: only inside a refresh's transaction"
     )
+    moved = models.BooleanField(
+        default=False, help_text="Moved by a refresh since the national areas' figures were last written"
+    )
 
     class Meta:
-        indexes = [models.Index(fields=["cycle_year", "area_type", "area_code", "metric_code"])]
+        indexes = [
+            models.Index(fields=["cycle_year", "area_type", "area_code", "metric_code"]),
+            # The few differences of the refresh under way, found without reading the cycle's counts.
+            models.Index(fields=["cycle_year"], condition=Q(fresh=True), name="reports_areavaluecount_fresh"),
+            # The national areas a burst of refreshes moved, for the batched follow-up to rewrite.
+            models.Index(fields=["cycle_year"], condition=Q(moved=True), name="reports_areavaluecount_moved"),
+        ]
 
     def __str__(self):
         return f"{self.cycle_year} {self.area_type} {self.area_code} {self.metric_code} {self.value}: {self.copies}"

@@ -11,7 +11,7 @@ from reports.models import WorkerHeartbeat
 from reports.summaries import refresh
 
 # A cycle's national areas (region, England, peer groups) are refreshed at most once in this many seconds: after
-# a quiet spell at once, in a burst of submissions once when the window ends, for all of them.
+# a quiet spell at once, in a burst of submissions once when the window ends, for every area the burst moved.
 AREAS_WINDOW_SECONDS = 3
 
 

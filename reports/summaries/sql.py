@@ -810,12 +810,12 @@ def value_counts(rows: Filter, area_types, metrics: set[tuple], sign: int = 1, f
     types_cte, type_params = _area_types_cte(area_types)
     counted = _in_areas("1 = 1", Filter(), "counted", "src.c AS c, src.met_sum AS met_sum, src.met_n AS met_n")
     key = ", ".join(VALUE_KEY)
-    sql = f"""INSERT INTO {{area_value_count}} ({key}, copies, met_sum, met_n, fresh)
+    sql = f"""INSERT INTO {{area_value_count}} ({key}, copies, met_sum, met_n, fresh, moved)
     WITH {src_cte}, {types_cte}, {_counted_cte(area_types)}, in_areas AS ({counted})
-    SELECT {key}, SUM(c) * %s, COALESCE(SUM(met_sum), 0) * %s, SUM(met_n) * %s, %s
+    SELECT {key}, SUM(c) * %s, COALESCE(SUM(met_sum), 0) * %s, SUM(met_n) * %s, %s, %s
     FROM in_areas
     GROUP BY {key}"""
-    return sql.format(**tables()), [*src_params, *type_params, sign, sign, sign, fresh]
+    return sql.format(**tables()), [*src_params, *type_params, sign, sign, sign, fresh, False]
 
 
 def _same_value(left: str, right: str) -> str:
@@ -826,23 +826,25 @@ def _same_value(left: str, right: str) -> str:
 
 def merge_value_counts(year: int) -> list[tuple[str, list]]:
     """The statements that add a cycle's fresh differences (value_counts with fresh) into its counts: the values
-    already counted move by the difference, the others are added; then the differences go. A value no return has
+    already counted move by the difference, the others are added, both marked moved (for refresh_areas); then the
+    differences go. A value no return has
     any more stays, at 0 copies (readers skip it), until the next rebuild."""
     key = ", ".join(VALUE_KEY)
     fresh = f"""SELECT {key}, SUM(copies) AS copies, SUM(met_sum) AS met_sum, SUM(met_n) AS met_n
         FROM {{area_value_count}} WHERE fresh AND cycle_year = %s GROUP BY {key}"""
     update = f"""UPDATE {{area_value_count}} AS kept
-    SET copies = kept.copies + d.copies, met_sum = kept.met_sum + d.met_sum, met_n = kept.met_n + d.met_n
+    SET copies = kept.copies + d.copies, met_sum = kept.met_sum + d.met_sum, met_n = kept.met_n + d.met_n,
+        moved = %s
     FROM ({fresh}) AS d
     WHERE NOT kept.fresh AND {_same_value("kept", "d")}"""
-    insert = f"""INSERT INTO {{area_value_count}} ({key}, copies, met_sum, met_n, fresh)
-    SELECT {key}, copies, met_sum, met_n, %s
+    insert = f"""INSERT INTO {{area_value_count}} ({key}, copies, met_sum, met_n, fresh, moved)
+    SELECT {key}, copies, met_sum, met_n, %s, %s
     FROM ({fresh}) AS d
     WHERE NOT EXISTS (SELECT 1 FROM {{area_value_count}} kept WHERE NOT kept.fresh AND {_same_value("kept", "d")})"""
     delete = "DELETE FROM {area_value_count} WHERE fresh AND cycle_year = %s"
     return [
-        (update.format(**tables()), [year]),
-        (insert.format(**tables()), [False, year]),
+        (update.format(**tables()), [True, year]),
+        (insert.format(**tables()), [False, True, year]),
         (delete.format(**tables()), [year]),
     ]
 

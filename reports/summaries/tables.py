@@ -9,6 +9,9 @@ A stored value a write cannot use (a gap target that is not a number, a NaN) doe
 left out and the write carries on; what was left out, and why, is added to the `problems` list the caller passes
 (reports.summaries.problems)."""
 
+import operator
+from functools import reduce
+
 from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 
@@ -183,19 +186,31 @@ def _refresh_areas_above(assessment: Assessment, year: int, metrics) -> int:
 
 
 def refresh_areas(year: int, problems: list | None = None) -> int:
-    """The national areas of a cycle (region, England and the peer groups: similar trusts across England), from
-    their counts by value, which each refresh_assessment has already moved: the batched follow-up of
-    refresh_assessment (reports.tasks.schedule_areas), once for the submissions of a burst. What it reads grows with
-    the distinct values of the scores, not with the number of returns. A target the counts were written without (a
-    gap figure they lack) is noted in `problems`, as every write of the cycle notes it."""
+    """The national areas of a cycle (region, England and the peer groups: similar trusts across England) whose
+    counts by value the cycle's refreshes moved since the last run, from those counts; and the regions' and
+    England's progress. The batched follow-up of refresh_assessment (reports.tasks.schedule_areas), once for the
+    submissions of a burst: what it reads grows with the distinct values of the areas a burst touched, not with the
+    number of returns. A target the counts were written without (a gap figure they lack) is noted in `problems`, as
+    every write of the cycle notes it."""
     with transaction.atomic():
         _lock([year])
         sql.prepare()
-        AreaStat.objects.filter(cycle_year=year, area_type__in=sql.NATIONAL_AREA_TYPES).delete()
-        ProgressStat.objects.filter(cycle_year=year, area_type__in=("england", "region")).delete()
         _note(problems, sql.gap_target_rows([year]).problems)
-        national = sql.Filter.any_of("v.area_type", sql.NATIONAL_AREA_TYPES)
-        counted = sql.Filter(f"v.cycle_year = %s AND {national.sql}", [year, *national.params])
-        written = _insert(AreaStat, sql.area_stats_from_counts(counted))
+        moved_counts = AreaValueCount.objects.filter(cycle_year=year, moved=True)
+        moved = sorted(
+            set(moved_counts.filter(area_type__in=sql.NATIONAL_AREA_TYPES).values_list("area_type", "area_code"))
+        )
+        written = 0
+        if moved:
+            AreaStat.objects.filter(cycle_year=year).filter(
+                reduce(operator.or_, (Q(area_type=area_type, area_code=code) for area_type, code in moved))
+            ).delete()
+            areas = " OR ".join(["(v.area_type = %s AND v.area_code = %s)"] * len(moved))
+            counted = sql.Filter(
+                f"v.cycle_year = %s AND ({areas})", [year, *(value for area in moved for value in area)]
+            )
+            written = _insert(AreaStat, sql.area_stats_from_counts(counted))
+            moved_counts.update(moved=False)
+        ProgressStat.objects.filter(cycle_year=year, area_type__in=("england", "region")).delete()
         progress = sql.area_progress(sql.Filter("p.cycle_year = %s", [year]))
         return written + _insert(ProgressStat, progress)
