@@ -136,6 +136,12 @@ class Filter:
     params: list = field(default_factory=list)
 
     @classmethod
+    def areas_of(cls, year: int, areas) -> "Filter":
+        """The counts by value (v) of these (area type, area code) pairs in a cycle."""
+        pairs = " OR ".join(["(v.area_type = %s AND v.area_code = %s)"] * len(areas))
+        return cls(f"v.cycle_year = %s AND ({pairs or '1 = 0'})", [year, *(value for area in areas for value in area)])
+
+    @classmethod
     def any_of(cls, column: str, values) -> "Filter":
         values = list(values)
         if not values:

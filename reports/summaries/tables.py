@@ -63,8 +63,9 @@ def _clear(models, row_filter: Q) -> list[str]:
     tables' secondary indexes dropped first, in one statement (into empty tables held for this transaction, building
     each index once after the load costs less than keeping it up to date row by row, and TRUNCATE then has no index
     to empty). Partial indexes stay: they hold only rows a rebuild never writes (a refresh's differences), so
-    rebuilding them would cost a build each for nothing. It holds the tables until the rebuild commits, so readers that miss the cache wait for the new
-    summaries rather than read the old (still never half); cached dashboards read none of these tables. If a reader
+    building them again would cost a build each for nothing. It holds the tables until the rebuild commits, so
+    readers that miss the cache wait for the new summaries rather than read the old (still never half); cached
+    dashboards read none of these tables. If a reader
     (a long export) holds a table, TRUNCATE would make every reader queue behind it: after a short wait it gives up
     and DELETE does it. Returns the statements that build the dropped indexes again (none after DELETE); the
     rollback of a failed rebuild puts them back as they were."""
@@ -180,8 +181,7 @@ def _refresh_areas_above(assessment: Assessment, year: int, metrics) -> int:
     # A trust's from its own few rows; an ICS's (up to thousands of returns) from its counts by value.
     own = sql.Filter("s.cycle_year = %s AND s.org_code = %s", [year, trust_code])
     written = _insert(AreaStat, sql.area_stats(own, sql.Filter(), ("trust",), metrics))
-    ics = sql.Filter("v.cycle_year = %s AND v.area_type = %s AND v.area_code = %s", [year, "ics", ics_code])
-    written += _insert(AreaStat, sql.area_stats_from_counts(ics))
+    written += _insert(AreaStat, sql.area_stats_from_counts(sql.Filter.areas_of(year, [("ics", ics_code)])))
     ProgressStat.objects.filter(cycle_year=year, area_type="ics", area_code=ics_code).delete()
     progress = sql.ics_progress(sql.Filter("c.year = %s", [year]), ics_id=assessment.ics_id)
     return written + _insert(ProgressStat, progress)
@@ -199,20 +199,15 @@ def refresh_areas(year: int, problems: list | None = None) -> int:
         sql.prepare()
         _note(problems, sql.gap_target_rows([year]).problems)
         moved_counts = AreaValueCount.objects.filter(cycle_year=year, moved=True)
-        moved = sorted(
-            set(moved_counts.filter(area_type__in=sql.NATIONAL_AREA_TYPES).values_list("area_type", "area_code"))
-        )
+        national = moved_counts.filter(area_type__in=sql.NATIONAL_AREA_TYPES)
+        moved = sorted(set(national.values_list("area_type", "area_code")))
         written = 0
         if moved:
             AreaStat.objects.filter(cycle_year=year).filter(
                 reduce(operator.or_, (Q(area_type=area_type, area_code=code) for area_type, code in moved))
             ).delete()
-            areas = " OR ".join(["(v.area_type = %s AND v.area_code = %s)"] * len(moved))
-            counted = sql.Filter(
-                f"v.cycle_year = %s AND ({areas})", [year, *(value for area in moved for value in area)]
-            )
-            written = _insert(AreaStat, sql.area_stats_from_counts(counted))
-            moved_counts.update(moved=False)
+            written = _insert(AreaStat, sql.area_stats_from_counts(sql.Filter.areas_of(year, moved)))
+        moved_counts.update(moved=False)
         ProgressStat.objects.filter(cycle_year=year, area_type__in=("england", "region")).delete()
         progress = sql.area_progress(sql.Filter("p.cycle_year = %s", [year]))
         return written + _insert(ProgressStat, progress)
