@@ -103,7 +103,8 @@ def _drop_floor_tables(cursor):
 
 def child_rebuild():
     """REPEATS rounds of (floor, pillar floor, rebuild), back to back so each round's three share the machine's
-    load. The area statistics' SELECT reads the summary rows the previous rebuild wrote, as the rebuild's does."""
+    load. The statements that read summary rows (the area statistics, from the rows and from the counts by value, and
+    the regions' progress from the ICSs') read those the previous rebuild wrote, as the rebuild's read its own."""
     from django.db import connection, transaction
 
     from maturity.models import COUNTED_STATUSES
