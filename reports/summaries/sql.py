@@ -808,7 +808,7 @@ COUNTED_AREA_TYPES = ("ics", *NATIONAL_AREA_TYPES)
 VALUE_KEY = [*STAT_GROUP, "value", "measured"]
 
 
-def value_counts(rows: Filter, area_types, metrics: set[tuple], sign: int = 1, fresh: bool = False):
+def value_counts(rows: Filter, area_types, metrics: set[tuple], sign: int = 1, fresh: bool = False) -> tuple[str, list]:
     """The counts by value (AreaValueCount) of the areas of `area_types` over the rows `rows` selects: how many of
     them give each metric each value (and measured), how many of those meet its target and have one. With sign -1
     and fresh, the difference made by rows about to be replaced, to be added in by merge_value_counts."""
@@ -833,8 +833,7 @@ def _same_value(left: str, right: str) -> str:
 def merge_value_counts(year: int) -> list[tuple[str, list]]:
     """The statements that add a cycle's fresh differences (value_counts with fresh) into its counts: the values
     already counted move by the difference, the others are added, both marked moved (for refresh_areas); then the
-    differences go. A value no return has
-    any more stays, at 0 copies (readers skip it), until the next rebuild."""
+    differences go. A value no return has any more stays, at 0 copies (readers skip it), until the next rebuild."""
     key = ", ".join(VALUE_KEY)
     fresh = f"""SELECT {key}, SUM(copies) AS copies, SUM(met_sum) AS met_sum, SUM(met_n) AS met_n
         FROM {{area_value_count}} WHERE fresh AND cycle_year = %s GROUP BY {key}"""
