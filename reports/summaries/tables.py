@@ -159,6 +159,7 @@ def refresh_assessment(assessment_id: int, problems: list | None = None) -> int:
         targets = sql.gap_target_rows([year])
         # The counts by value of its ICS and the national areas move by the difference: its old rows' out, its new
         # rows' in.
+        _count_if_uncounted(year, targets.metrics)
         own = sql.Filter("s.assessment_id = %s", [assessment_id])
         _insert(AreaValueCount, sql.value_counts(own, sql.COUNTED_AREA_TYPES, targets.metrics, sign=-1, fresh=True))
         for model in ASSESSMENT_MODELS:
@@ -170,6 +171,15 @@ def refresh_assessment(assessment_id: int, problems: list | None = None) -> int:
             return written
         written += _refresh_areas_above(assessment, year, targets.metrics)
     return written
+
+
+def _count_if_uncounted(year: int, metrics) -> None:
+    """A cycle with no counts by value yet (its summaries were written before the counts existed: an upgrade, until
+    the next rebuild) has them counted from its rows first, once, so that a refresh moves real counts. A cycle
+    without counted returns finds no rows to count."""
+    if not AreaValueCount.objects.filter(cycle_year=year).exists():
+        rows = sql.Filter("s.cycle_year = %s", [year])
+        _insert(AreaValueCount, sql.value_counts(rows, sql.COUNTED_AREA_TYPES, metrics))
 
 
 def _refresh_areas_above(assessment: Assessment, year: int, metrics) -> int:
