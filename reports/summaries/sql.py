@@ -572,9 +572,9 @@ METRIC_SOURCE_COLUMNS = ("cycle_year", "source", "metric_type", "metric_code", "
 
 def _counted_cte(area_types) -> str:
     """counted: src's rows as (value, measured, copies), by the columns that place them in `area_types`'s areas
-    (the others left empty, so `areas` may name only those). An area of England counts tens of thousands of returns on a
-    few hundred distinct values (scores are means of levels 1 to 5), so the areas are crossed with a few thousand
-    counted rows rather than with every row."""
+    (the others left empty). An area of England counts tens of thousands of returns on a few hundred distinct
+    values (scores are means of levels 1 to 5), so value_counts crosses the areas with a few thousand counted rows
+    rather than with every row."""
     kept = [column for area_type in area_types for column in AREA_SOURCE_COLUMNS[area_type]]
     blank = [column for columns in AREA_SOURCE_COLUMNS.values() for column in columns if column not in kept]
     grouped = [*kept, *METRIC_SOURCE_COLUMNS, "value", "measured"]

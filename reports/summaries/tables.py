@@ -39,12 +39,6 @@ def _insert(model, statement) -> int:
         return max(cursor.rowcount, 0)
 
 
-def _run(statements) -> None:
-    with connection.cursor() as cursor:
-        for text, params in statements:
-            cursor.execute(text, params)
-
-
 def _lock(years=None) -> None:
     """Summary writes of a cycle take turns: each locks the cycle's row for its transaction, so two refreshes in one
     ICS never both rewrite its area rows, and a refresh waits for a rebuild rather than interleaving with it."""
@@ -135,6 +129,7 @@ def rebuild(years=None, problems: list | None = None) -> int:
         indexes = _clear(models, row_filter)
         targets = sql.gap_target_rows(years)
         written = _assessment_rows(assessments, targets, problems)
+        # The counts behind the ICS and national figures; not summary rows anyone reads, so not in `written`.
         _insert(AreaValueCount, sql.value_counts(rows, sql.COUNTED_AREA_TYPES, targets.metrics))
         written += _insert(AreaStat, sql.area_stats(rows, sql.Filter(), ("trust",), targets.metrics))
         written += _insert(AreaStat, sql.area_stats_from_counts(counted))
@@ -166,7 +161,9 @@ def refresh_assessment(assessment_id: int, problems: list | None = None) -> int:
             model.objects.filter(assessment_id=assessment_id).delete()
         written = _assessment_rows(sql.Filter("a.id = %s", [assessment_id]), targets, problems)
         _insert(AreaValueCount, sql.value_counts(own, sql.COUNTED_AREA_TYPES, targets.metrics, sign=1, fresh=True))
-        _run(sql.merge_value_counts(year))
+        with connection.cursor() as cursor:
+            for text, params in sql.merge_value_counts(year):
+                cursor.execute(text, params)
         if assessment.trust_id is None:
             return written
         written += _refresh_areas_above(assessment, year, targets.metrics)
