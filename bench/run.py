@@ -55,7 +55,9 @@ def measure_scale(url: str, scale: str, logs: Path) -> dict:
         data = scales.build(scale, scratch_url)
         print(f"  built in {data['build_seconds']} s: {data}", flush=True)
         # A sector rebuild takes long enough (today) that one round is all a run can afford.
-        figures = read_side.measure(scratch_url, logs, rebuild_repeats=1 if scale == "sector" else read_side.REPEATS)
+        figures = read_side.measure(
+            scratch_url, logs, rebuild_repeats=1 if scale == "sector" else read_side.REBUILD_REPEATS
+        )
         if scale == "nhs":
             figures["first_chart"] = measure_first_chart(scratch_url, logs)
         figures["data"] = data

@@ -54,15 +54,15 @@ TRUNCATE_LOCK_TIMEOUT = "2s"
 
 def _clear(models, row_filter: Q) -> list[str]:
     """Remove the rows a rebuild replaces. Every row, on PostgreSQL: TRUNCATE, a tenth of DELETE's time, and the
-    tables' secondary indexes dropped first, in one statement (into empty tables held for this transaction, building
+    tables' primary keys and secondary indexes dropped first (into empty tables held for this transaction, building
     each index once after the load costs less than keeping it up to date row by row, and TRUNCATE then has no index
-    to empty). Partial indexes stay: they hold only rows a rebuild never writes (a refresh's differences), so
-    building them again would cost a build each for nothing. It holds the tables until the rebuild commits, so
-    readers that miss the cache wait for the new summaries rather than read the old (still never half); cached
-    dashboards read none of these tables. If a reader
-    (a long export) holds a table, TRUNCATE would make every reader queue behind it: after a short wait it gives up
-    and DELETE does it. Returns the statements that build the dropped indexes again (none after DELETE); the
-    rollback of a failed rebuild puts them back as they were."""
+    to empty). Partial indexes stay: they hold only rows a rebuild never writes (a
+    refresh's differences), so building them again would cost a build each for nothing. It holds the tables until
+    the rebuild commits, so readers that miss the cache wait for the new summaries rather than read the old (still
+    never half); cached dashboards read none of these tables. If a reader (a long export) holds a table, TRUNCATE
+    would make every reader queue behind it: after a short wait it gives up and DELETE does it. Returns the
+    statements that put the primary keys and indexes back (none after DELETE); the rollback of a failed rebuild puts
+    them back as they were."""
     if not row_filter and connection.vendor == "postgresql":
         tables_ = [model._meta.db_table for model in models]
         try:
@@ -75,11 +75,21 @@ def _clear(models, row_filter: Q) -> list[str]:
                     [tables_],
                 )
                 indexes = cursor.fetchall()
+                cursor.execute(
+                    """SELECT k.conrelid::regclass::text, quote_ident(k.conname), pg_get_constraintdef(k.oid)
+                       FROM pg_constraint k WHERE k.conrelid = ANY(%s::regclass[]) AND k.contype = 'p'""",
+                    [tables_],
+                )
+                keys = cursor.fetchall()
+                for table, name, _ in keys:
+                    cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
                 if indexes:
                     cursor.execute(f"DROP INDEX {', '.join(name for name, _ in indexes)}")
                 cursor.execute(f"TRUNCATE {', '.join(connection.ops.quote_name(name) for name in tables_)}")
                 cursor.execute("SET LOCAL lock_timeout = DEFAULT")
-            return [definition for _, definition in indexes]
+            return [f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}" for table, name, definition in keys] + [
+                definition for _, definition in indexes
+            ]
         except OperationalError:
             pass  # the savepoint is rolled back: the tables and their indexes are untouched
     for model in models:
@@ -126,7 +136,7 @@ def rebuild(years=None, problems: list | None = None) -> int:
         _lock(years)
         sql.prepare()
         models = (*ASSESSMENT_MODELS, AreaStat, AreaValueCount, ProgressStat)
-        indexes = _clear(models, row_filter)
+        rebuilt = _clear(models, row_filter)
         targets = sql.gap_target_rows(years)
         written = _assessment_rows(assessments, targets, problems)
         # The counts behind the ICS and national figures; not summary rows anyone reads, so not in `written`.
@@ -136,8 +146,8 @@ def rebuild(years=None, problems: list | None = None) -> int:
         written += _insert(ProgressStat, sql.ics_progress(cycles))
         written += _insert(ProgressStat, sql.area_progress(progress))
         with connection.cursor() as cursor:
-            for definition in indexes:
-                cursor.execute(definition)
+            for statement in rebuilt:
+                cursor.execute(statement)
     return written
 
 

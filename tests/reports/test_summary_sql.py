@@ -231,10 +231,15 @@ def _indexes():
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename LIKE 'reports_%%' ORDER BY 1")
-        return cursor.fetchall()
+        indexes = cursor.fetchall()
+        cursor.execute(
+            """SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint
+               WHERE conrelid::regclass::text LIKE 'reports_%%' ORDER BY 1, 2"""
+        )
+        return indexes, cursor.fetchall()
 
 
-def test_a_full_rebuild_leaves_every_index_as_it_was_even_when_it_fails(world, monkeypatch):  # noqa: F811
+def test_a_full_rebuild_leaves_every_index_and_key_as_it_was_even_when_it_fails(world, monkeypatch):  # noqa: F811
     from django.db import connection
 
     if connection.vendor != "postgresql":
