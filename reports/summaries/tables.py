@@ -56,13 +56,13 @@ def _clear(models, row_filter: Q) -> list[str]:
     """Remove the rows a rebuild replaces. Every row, on PostgreSQL: TRUNCATE, a tenth of DELETE's time, and the
     tables' primary keys and secondary indexes dropped first (into empty tables held for this transaction, building
     each index once after the load costs less than keeping it up to date row by row, and TRUNCATE then has no index
-    to empty). Partial indexes stay: they hold only rows a rebuild never writes (a
-    refresh's differences), so building them again would cost a build each for nothing. It holds the tables until
-    the rebuild commits, so readers that miss the cache wait for the new summaries rather than read the old (still
-    never half); cached dashboards read none of these tables. If a reader (a long export) holds a table, TRUNCATE
-    would make every reader queue behind it: after a short wait it gives up and DELETE does it. Returns the
-    statements that put the primary keys and indexes back (none after DELETE); the rollback of a failed rebuild puts
-    them back as they were."""
+    to empty). Partial indexes stay: they hold only rows a rebuild never writes (a refresh's differences), so
+    building them again would cost a build each for nothing. It holds the tables until the rebuild commits, so
+    readers that miss the cache wait for the new summaries rather than read the old (still never half); cached
+    dashboards read none of these tables. If a reader (a long export) holds a table, TRUNCATE would make every
+    reader queue behind it: after a short wait it gives up and DELETE does it. Returns the statements that put the
+    primary keys and indexes back (none after DELETE); the rollback of a failed rebuild puts them back as they
+    were."""
     if not row_filter and connection.vendor == "postgresql":
         tables_ = [model._meta.db_table for model in models]
         try:
