@@ -91,7 +91,7 @@ def _clear(models, row_filter: Q) -> list[str]:
                 definition for _, definition in indexes
             ]
         except OperationalError:
-            pass  # the savepoint is rolled back: the tables and their indexes are untouched
+            pass  # the savepoint is rolled back: the tables, their keys and their indexes are untouched
     for model in models:
         model.objects.filter(row_filter).delete()
     return []

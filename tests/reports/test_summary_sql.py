@@ -226,7 +226,7 @@ def test_the_counts_by_value_give_what_every_way_of_computing_quantiles_gives(wo
     assert stats() == rebuilt
 
 
-def _indexes():
+def _indexes_and_keys():
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -244,9 +244,9 @@ def test_a_full_rebuild_leaves_every_index_and_key_as_it_was_even_when_it_fails(
 
     if connection.vendor != "postgresql":
         pytest.skip("the indexes are dropped and built again only on PostgreSQL")
-    before = _indexes()
+    before = _indexes_and_keys()
     tables.rebuild()
-    assert _indexes() == before
+    assert _indexes_and_keys() == before
 
     def fail(model, statement):
         raise RuntimeError("worker killed")
@@ -254,4 +254,4 @@ def test_a_full_rebuild_leaves_every_index_and_key_as_it_was_even_when_it_fails(
     monkeypatch.setattr(tables, "_insert", fail)
     with pytest.raises(RuntimeError):
         tables.rebuild()
-    assert _indexes() == before
+    assert _indexes_and_keys() == before
