@@ -232,6 +232,8 @@ else:
 
 # --- Auth -----------------------------------------------------------------------------------------------------
 
+# ModelBackend, reading the user and their roles in force in one query (every signed-in request does).
+AUTHENTICATION_BACKENDS = ["trusts.backends.UserWithRolesBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -89,6 +89,16 @@ def memberships_of(user) -> list[Membership]:
     return cached
 
 
+def roles_in_force(user) -> tuple:
+    """(id, role, trust id, ICS id) of each of the user's memberships in force today, in id order: what a cached page
+    is keyed on. Read with the user by trusts.backends on every signed-in request; else here."""
+    cached = getattr(user, "roles_in_force", None)
+    if cached is None:
+        found = Membership.objects.current().filter(user=user).order_by("pk")
+        cached = user.roles_in_force = tuple(found.values_list("pk", "role", "trust_id", "ics_id"))
+    return cached
+
+
 def viewer_of(user) -> Viewer:
     if not user.is_authenticated or not user.is_active:
         return NOBODY

@@ -32,7 +32,7 @@ from django.utils.cache import patch_vary_headers
 from config.pages import gzip_slots
 from reports.dashboards import sections
 from reports.summaries import versions
-from trusts.models import Membership
+from trusts import permissions
 from trusts.ods import ORGANISATIONS_TOKEN, organisations_token
 
 CSRF_SLOT = "__csrf_token_slot__"
@@ -134,7 +134,7 @@ def _keepable(response) -> bool:
 def _key(request) -> str:
     user = request.user
     who = [user.pk, user.get_username(), user.is_superuser, user.is_staff, user.is_active]
-    who += sorted(Membership.objects.current().filter(user=user).values_list("pk", "role", "trust_id", "ics_id"))
+    who += permissions.roles_in_force(user)
     person = hashlib.md5(repr(who).encode(), usedforsecurity=False).hexdigest()
     address = hashlib.md5(request.get_full_path().encode(), usedforsecurity=False).hexdigest()
     return f"page:{CODE_TOKEN}:{timezone.localdate().isoformat()}:{person}:{address}"
