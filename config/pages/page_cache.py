@@ -1,6 +1,6 @@
 """Whole organisation pages, cached per person and address, so that a warm dashboard costs about what a trivial
-signed-in page costs: the session, the user and their memberships (read for every page's header), one cache read
-and one query.
+signed-in page costs: the session, the user with their memberships in force (one query, trusts/backends.py), one
+cache read and one query.
 
 A cached page is served only while everything it was built from is unchanged, checked on every request:
 - the summary parts its dashboard read (reports.summaries.versions: their tokens never expire and never repeat);
